@@ -1,0 +1,83 @@
+package dev.pauser.agent;
+
+import static net.bytebuddy.matcher.ElementMatchers.declaresMethod;
+import static net.bytebuddy.matcher.ElementMatchers.isAbstract;
+import static net.bytebuddy.matcher.ElementMatchers.isAnnotatedWith;
+import static net.bytebuddy.matcher.ElementMatchers.isNative;
+import static net.bytebuddy.matcher.ElementMatchers.isSynthetic;
+import static net.bytebuddy.matcher.ElementMatchers.named;
+import static net.bytebuddy.matcher.ElementMatchers.nameStartsWith;
+import static net.bytebuddy.matcher.ElementMatchers.not;
+
+import java.io.File;
+import java.io.IOException;
+import java.lang.instrument.Instrumentation;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import net.bytebuddy.agent.builder.AgentBuilder;
+import net.bytebuddy.description.method.MethodDescription;
+import net.bytebuddy.description.type.TypeDescription;
+import net.bytebuddy.dynamic.ClassFileLocator;
+import net.bytebuddy.dynamic.DynamicType;
+import net.bytebuddy.matcher.ElementMatcher;
+import net.bytebuddy.utility.JavaModule;
+
+/**
+ * Instruments every method annotated {@code @TrainStep} with {@link StepAdvice}, in classes loaded from now on and, on a
+ * late attach, in classes already loaded (retransformation, so no new fields or methods: per-instance bookkeeping lives
+ * in the boot classes).
+ *
+ * <p>The annotation is matched by name, never by {@code Class}: the app's copy of pauser-runtime may live in any loader.
+ */
+final class Instrumenter {
+    static final String TRAIN_STEP = "dev.pauser.TrainStep";
+
+    private Instrumenter() {
+    }
+
+    static void install(Instrumentation inst, File agentJar) throws IOException {
+        ElementMatcher.Junction<MethodDescription> stepMethods =
+                isAnnotatedWith(named(TRAIN_STEP)).and(not(isAbstract())).and(not(isNative())).and(not(isSynthetic()));
+        new AgentBuilder.Default()
+                .disableClassFormatChanges()
+                .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION)
+                .with(AgentBuilder.TypeStrategy.Default.DECORATE)
+                .with(new Reporter())
+                // Cheap name checks first: matching by annotation parses the class, and that dominates start-up.
+                .ignore(nameStartsWith("java.")
+                        .or(nameStartsWith("javax."))
+                        .or(nameStartsWith("jdk."))
+                        .or(nameStartsWith("sun."))
+                        .or(nameStartsWith("com.sun."))
+                        .or(nameStartsWith("dev.pauser.agent."))
+                        .or(nameStartsWith("dev.pauser.boot."))
+                        .or(nameStartsWith("dev.pauser.cli."))
+                        .or(nameStartsWith("dev.pauser.shaded."))
+                        .or(nameStartsWith("net.bytebuddy.")))
+                .type(declaresMethod(stepMethods))
+                .transform(new AgentBuilder.Transformer.ForAdvice()
+                        // The advice's class file comes from pauser.jar itself, whatever loader defined the trainer.
+                        .include(ClassFileLocator.ForJarFile.of(agentJar))
+                        .advice(stepMethods, StepAdvice.class.getName()))
+                .installOn(inst);
+    }
+
+    /** Reports each class that fails to instrument once, by name; the app runs on, that class without safe points. */
+    private static final class Reporter extends AgentBuilder.Listener.Adapter {
+        private final Set<String> reported = ConcurrentHashMap.newKeySet();
+
+        @Override
+        public void onTransformation(TypeDescription type, ClassLoader loader, JavaModule module, boolean loaded,
+                DynamicType dynamicType) {
+            Log.debug("instrumented @TrainStep methods of " + type.getName());
+        }
+
+        @Override
+        public void onError(String typeName, ClassLoader loader, JavaModule module, boolean loaded, Throwable error) {
+            if (reported.add(typeName)) {
+                Log.warn("could not instrument " + typeName + " (" + error
+                        + "); it runs unchanged, without safe points in its @TrainStep methods");
+            }
+        }
+    }
+}

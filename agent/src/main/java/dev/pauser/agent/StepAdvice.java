@@ -1,0 +1,24 @@
+package dev.pauser.agent;
+
+import dev.pauser.boot.StepHooks;
+import net.bytebuddy.asm.Advice;
+
+/**
+ * Pasted (inlined) into every {@code @TrainStep} method: one static call on entry, one on exit (also when the method
+ * throws). {@code suppress}: nothing the agent does may change what the app computes, so a failure in the hook is
+ * swallowed and the step runs; the app's own exception passes through unchanged.
+ */
+final class StepAdvice {
+    private StepAdvice() {
+    }
+
+    @Advice.OnMethodEnter(suppress = Throwable.class)
+    static void enter() {
+        StepHooks.enter();
+    }
+
+    @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
+    static void exit() {
+        StepHooks.exit();
+    }
+}

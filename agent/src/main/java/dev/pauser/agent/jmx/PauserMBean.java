@@ -1,0 +1,109 @@
+package dev.pauser.agent.jmx;
+
+import dev.pauser.boot.GateListener;
+import dev.pauser.boot.GateState;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.management.AttributeChangeNotification;
+import javax.management.MBeanAttributeInfo;
+import javax.management.MBeanNotificationInfo;
+import javax.management.MBeanOperationInfo;
+import javax.management.MBeanParameterInfo;
+import javax.management.NotificationBroadcasterSupport;
+import javax.management.ObjectName;
+import javax.management.StandardEmitterMBean;
+
+/**
+ * The registered MBean: the {@link PauserMXBean} with real descriptions, impacts and parameter names (JConsole shows
+ * "Operation exposed for management" and {@code p0} otherwise), and a notification on every state change.
+ * {@link StandardEmitterMBean} rather than StandardMBean: the latter drops notifications.
+ */
+public final class PauserMBean extends StandardEmitterMBean implements GateListener {
+
+    private static final Map<String, String> ATTRIBUTES = Map.ofEntries(
+            Map.entry("State", "RUNNING, PAUSING (asked, waiting for a step boundary), PAUSED, CHECKPOINTING or STOPPING"),
+            Map.entry("Step", "Completed outermost @TrainStep calls, summed over all threads"),
+            Map.entry("Paused", "True once every thread inside a step is parked at a boundary"),
+            Map.entry("PausedSinceMillis", "When the pause took effect, in milliseconds since 1970-01-01 UTC; -1 when not paused"),
+            Map.entry("StepsPerSecond", "Steps per second over the last ten seconds"),
+            Map.entry("TrainerThreads", "Live threads that have run at least one @TrainStep"),
+            Map.entry("PauseAtStep", "Pause once Step reaches this number (the pauseAtStep option); -1 for never. Writable"),
+            Map.entry("Directory", "Where checkpoints and the pause file live (the dir option)"),
+            Map.entry("PauseFile", "While this file exists the run is paused: creating it pauses, deleting it resumes"),
+            Map.entry("OnSignal", "What SIGTERM and SIGINT do: STOP (finish the step, run the stop hook, exit) or EXIT"),
+            Map.entry("GraceSeconds", "How long a stop waits for in-flight steps before exiting anyway"),
+            Map.entry("Version", "The Pauser agent's version"));
+
+    private static final Map<String, String> OPERATIONS = Map.of(
+            "pause", "Ask for a pause at the next step boundary; returns at once. Watch State for PAUSED",
+            "resume", "Let steps run again; returns at once",
+            "stop", "Finish in-flight steps, run the stop hook, then exit the JVM with status 0; returns at once",
+            "pauseAndWait", "Ask for a pause and wait until it has taken effect or the timeout ends; returns the state reached");
+
+    private final NotificationBroadcasterSupport emitter;
+    private final AtomicLong sequence = new AtomicLong();
+    private final ObjectName name;
+
+    public PauserMBean(PauserMXBean impl, NotificationBroadcasterSupport emitter) throws Exception {
+        super(impl, PauserMXBean.class, true, emitter);
+        this.emitter = emitter;
+        this.name = new ObjectName(PauserMXBean.OBJECT_NAME);
+    }
+
+    /** The emitter announcing state changes; its notification info is what JConsole lists. */
+    public static NotificationBroadcasterSupport newEmitter() {
+        MBeanNotificationInfo info = new MBeanNotificationInfo(
+                new String[] {AttributeChangeNotification.ATTRIBUTE_CHANGE},
+                AttributeChangeNotification.class.getName(),
+                "Sent on every change of State (old and new value, and the step in the message)");
+        return new NotificationBroadcasterSupport(info);
+    }
+
+    public ObjectName objectName() {
+        return name;
+    }
+
+    @Override
+    public void stateChanged(GateState from, GateState to, long step, long millisInPrevious) {
+        AttributeChangeNotification n = new AttributeChangeNotification(name, sequence.incrementAndGet(),
+                System.currentTimeMillis(), from + " -> " + to + " at step " + step, "State", String.class.getName(),
+                from.name(), to.name());
+        emitter.sendNotification(n);
+    }
+
+    @Override
+    protected String getDescription(javax.management.MBeanInfo info) {
+        return "Pauser: pause, resume and stop a training run at @TrainStep boundaries";
+    }
+
+    @Override
+    protected String getDescription(MBeanAttributeInfo info) {
+        return ATTRIBUTES.getOrDefault(info.getName(), info.getDescription());
+    }
+
+    @Override
+    protected String getDescription(MBeanOperationInfo info) {
+        return OPERATIONS.getOrDefault(info.getName(), info.getDescription());
+    }
+
+    @Override
+    protected int getImpact(MBeanOperationInfo info) {
+        return MBeanOperationInfo.ACTION;
+    }
+
+    @Override
+    protected String getParameterName(MBeanOperationInfo op, MBeanParameterInfo param, int sequence) {
+        if ("pauseAndWait".equals(op.getName())) {
+            return "timeoutMillis";
+        }
+        return super.getParameterName(op, param, sequence);
+    }
+
+    @Override
+    protected String getDescription(MBeanOperationInfo op, MBeanParameterInfo param, int sequence) {
+        if ("pauseAndWait".equals(op.getName())) {
+            return "How long to wait for the pause to take effect, in milliseconds";
+        }
+        return super.getDescription(op, param, sequence);
+    }
+}

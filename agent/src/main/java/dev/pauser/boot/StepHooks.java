@@ -1,0 +1,22 @@
+package dev.pauser.boot;
+
+/**
+ * The only code the instrumented {@code @TrainStep} methods call: the advice pasted into them is one static call to
+ * one of these methods. The class is loaded by the bootstrap class loader, so it resolves from any class loader that
+ * delegates to bootstrap. Its method signatures are a contract with the advice in already-transformed classes:
+ * never change them.
+ */
+public final class StepHooks {
+    private StepHooks() {
+    }
+
+    /** A step begins: a safe point. */
+    public static void enter() {
+        Gate.enter();
+    }
+
+    /** A step ends, normally or by an exception: a safe point. */
+    public static void exit() {
+        Gate.exit();
+    }
+}

@@ -1,0 +1,75 @@
+package dev.pauser.boot;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * One thread's bookkeeping at the gate. Only its own thread writes {@code depth}; the gate's controller reads it.
+ *
+ * <p>The depth is written with plain stores inside nested steps, and with a volatile store on the 0&rarr;1 transition:
+ * that store, followed by the volatile read of {@link Gate#attention} in the same thread, is the one fence that makes
+ * "once PAUSED, no thread starts a step" true (a store-load pair against the controller's write of {@code attention}
+ * and read of {@code depth}). Leaving the outermost step is a release store: the controller may see it late, which only
+ * delays a pause, and the controller re-reads until it does.
+ */
+final class Worker {
+    private static final VarHandle DEPTH;
+
+    static {
+        try {
+            DEPTH = MethodHandles.lookup().findVarHandle(Worker.class, "depth", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    final Thread thread;
+
+    /** How many {@code @TrainStep} calls this thread is inside. Written by {@link #thread} only. */
+    @SuppressWarnings("unused") // accessed through DEPTH and plainly by the owner
+    int depth;
+
+    /** True while the thread waits at a boundary; written and read under the gate's lock. */
+    boolean parked;
+
+    // Padding keeps two workers' depth fields off one cache line when several threads run steps.
+    @SuppressWarnings("unused")
+    private long p0, p1, p2, p3, p4, p5, p6;
+
+    Worker(Thread thread) {
+        this.thread = thread;
+    }
+
+    /** Enters a step; returns true when it is the outermost one. */
+    boolean enterStep() {
+        int d = depth;
+        if (d == 0) {
+            DEPTH.setVolatile(this, 1);
+            return true;
+        }
+        depth = d + 1;
+        return false;
+    }
+
+    /** Leaves a step; returns true when it was the outermost one. */
+    boolean exitStep() {
+        int d = depth - 1;
+        if (d <= 0) {
+            // <= 0 also repairs a depth a failed enter advice never raised; the counter never goes negative
+            DEPTH.setRelease(this, 0);
+            return d == 0;
+        }
+        depth = d;
+        return false;
+    }
+
+    /** The depth as the controller sees it. */
+    int observedDepth() {
+        return (int) DEPTH.getVolatile(this);
+    }
+
+    /** Inside a step and not waiting at a boundary: the gate cannot be declared quiet while this holds. */
+    boolean busyInStep() {
+        return !parked && observedDepth() > 0 && thread.isAlive();
+    }
+}
