@@ -1,6 +1,9 @@
 package dev.pauser.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pauser.agent.jmx.PauserMXBean;
@@ -10,7 +13,20 @@ import java.lang.management.ThreadMXBean;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import javax.management.AttributeChangeNotification;
+import javax.management.MBeanAttributeInfo;
+import javax.management.MBeanInfo;
+import javax.management.MBeanOperationInfo;
+import javax.management.MBeanParameterInfo;
 import javax.management.MBeanServerConnection;
+import javax.management.NotificationListener;
+import javax.management.ObjectName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -42,6 +58,48 @@ class JmxPauseIT {
             assertEquals("RUNNING", pauser.getState());
             assertEquals(-1, pauser.getPausedSinceMillis());
             assertEquals(0, child.awaitExit(Duration.ofSeconds(60)));
+        }
+    }
+
+    @Test
+    void jconsoleSeesDescriptionsImpactsParameterNamesAndStateNotifications() throws Exception {
+        try (ChildJvm child = ChildJvm.builder().agent("dir=" + dir).main(Trainer.class, "--steps", "400", "--delay-ms", "5", "--log")
+                .start()) {
+            child.awaitLine("done step=2", Duration.ofSeconds(30));
+            MBeanServerConnection jmx = child.jmx();
+            ObjectName name = new ObjectName(PauserMXBean.OBJECT_NAME);
+            MBeanInfo info = jmx.getMBeanInfo(name);
+            for (String attr : new String[] {"State", "Step", "Paused", "PausedSinceMillis", "StepsPerSecond",
+                "TrainerThreads", "PauseAtStep"}) {
+                MBeanAttributeInfo a = Arrays.stream(info.getAttributes()).filter(x -> x.getName().equals(attr))
+                        .findFirst().orElseThrow(() -> new AssertionError("no attribute " + attr));
+                assertNotEquals(attr, a.getDescription());
+                assertTrue(a.getDescription().length() > 20, attr + ": " + a.getDescription());
+            }
+            assertTrue(Arrays.stream(info.getAttributes()).anyMatch(a -> a.getName().equals("PauseAtStep") && a.isWritable()));
+            for (MBeanOperationInfo op : info.getOperations()) {
+                assertEquals(MBeanOperationInfo.ACTION, op.getImpact(), op.getName());
+                assertFalse(op.getDescription().startsWith("Operation exposed"), op.getName());
+                for (MBeanParameterInfo p : op.getSignature()) {
+                    assertFalse(p.getName().matches("p\\d+"), op.getName() + " parameter " + p.getName());
+                }
+            }
+            assertTrue(Arrays.stream(info.getNotifications()).anyMatch(
+                    n -> Arrays.asList(n.getNotifTypes()).contains(AttributeChangeNotification.ATTRIBUTE_CHANGE)));
+
+            BlockingQueue<AttributeChangeNotification> seen = new LinkedBlockingQueue<>();
+            NotificationListener listener = (n, handback) -> seen.add((AttributeChangeNotification) n);
+            jmx.addNotificationListener(name, listener, null, null);
+            jmx.invoke(name, "pauseAndWait", new Object[] {10_000L}, new String[] {"long"});
+            jmx.invoke(name, "resume", new Object[0], new String[0]);
+            List<String> changes = new ArrayList<>();
+            while (changes.size() < 3) {
+                AttributeChangeNotification n = seen.poll(10, TimeUnit.SECONDS);
+                assertNotNull(n, "state notifications so far: " + changes);
+                assertEquals("State", n.getAttributeName());
+                changes.add(n.getOldValue() + "->" + n.getNewValue());
+            }
+            assertEquals(List.of("RUNNING->PAUSING", "PAUSING->PAUSED", "PAUSED->RUNNING"), changes);
         }
     }
 

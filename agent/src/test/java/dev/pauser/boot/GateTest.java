@@ -1,0 +1,126 @@
+package dev.pauser.boot;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The gate's central promise, checked in-process with many more cycles than a child JVM allows: whenever the state is
+ * PAUSED, no thread is executing step code, and none starts until resume. Threads run nested steps and throw.
+ */
+class GateTest {
+    private static final int THREADS = 6;
+    private static final AtomicInteger busy = new AtomicInteger();
+    private static final AtomicBoolean done = new AtomicBoolean();
+    private static final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private static final List<Thread> workers = new ArrayList<>();
+
+    @BeforeAll
+    static void startWorkers() {
+        Gate.start();
+        for (int t = 0; t < THREADS; t++) {
+            final int id = t;
+            Thread th = new Thread(() -> {
+                long i = 0;
+                while (!done.get()) {
+                    try {
+                        step(id, i++);
+                    } catch (IllegalStateException expected) {
+                        // planned
+                    } catch (Throwable e) {
+                        failure.compareAndSet(null, e);
+                    }
+                }
+            }, "gate-test-" + t);
+            th.setDaemon(true);
+            workers.add(th);
+            th.start();
+        }
+    }
+
+    @AfterAll
+    static void stopWorkers() throws InterruptedException {
+        done.set(true);
+        Gate.resume();
+        for (Thread t : workers) {
+            t.join(5000);
+        }
+    }
+
+    /** What instrumentation makes of a @TrainStep method: enter, body, exit (also on throw). */
+    private static void step(int id, long i) {
+        StepHooks.enter();
+        try {
+            busy.incrementAndGet();
+            try {
+                if (id % 2 == 0) {
+                    innerStep(i); // nested boundary
+                }
+                Thread.onSpinWait();
+                if (i % 97 == 0) {
+                    throw new IllegalStateException("planned");
+                }
+            } finally {
+                busy.decrementAndGet();
+            }
+        } finally {
+            StepHooks.exit();
+        }
+    }
+
+    /** A nested step: the outer body stops being "busy" while its thread stands at the inner boundaries. */
+    private static void innerStep(long i) {
+        busy.decrementAndGet();
+        StepHooks.enter();
+        busy.incrementAndGet();
+        try {
+            Thread.onSpinWait();
+        } finally {
+            busy.decrementAndGet();
+            StepHooks.exit();
+            busy.incrementAndGet();
+        }
+    }
+
+    @Test
+    void noStepCodeRunsWhilePaused() throws Exception {
+        for (int cycle = 0; cycle < 500; cycle++) {
+            Gate.pause();
+            assertEquals(GateState.PAUSED, Gate.awaitState(10_000, GateState.PAUSED), "cycle " + cycle);
+            long steps = Gate.steps();
+            for (int k = 0; k < 20; k++) {
+                assertEquals(0, busy.get(), "step code running while PAUSED, cycle " + cycle);
+                Thread.onSpinWait();
+            }
+            assertEquals(steps, Gate.steps(), "a step completed while PAUSED, cycle " + cycle);
+            Gate.resume();
+            assertEquals(GateState.RUNNING, Gate.awaitState(10_000, GateState.RUNNING));
+        }
+        assertEquals(null, failure.get());
+        assertTrue(Gate.steps() > 0);
+        assertEquals(THREADS, Gate.trainerThreads());
+    }
+
+    @Test
+    void safePointWorkRunsWithEveryThreadHeld() throws Exception {
+        for (int cycle = 0; cycle < 200; cycle++) {
+            AtomicInteger seenBusy = new AtomicInteger(-1);
+            java.util.concurrent.CountDownLatch ran = new java.util.concurrent.CountDownLatch(1);
+            Gate.atSafePoint(() -> {
+                seenBusy.set(busy.get());
+                ran.countDown();
+            });
+            assertTrue(ran.await(10, java.util.concurrent.TimeUnit.SECONDS));
+            assertEquals(0, seenBusy.get(), "work ran while step code was running, cycle " + cycle);
+            assertEquals(GateState.RUNNING, Gate.awaitState(10_000, GateState.RUNNING));
+        }
+    }
+}

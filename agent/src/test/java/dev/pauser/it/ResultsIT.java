@@ -1,0 +1,60 @@
+package dev.pauser.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pauser.agent.jmx.PauserMXBean;
+import dev.pauser.fixture.FreshLoaderMain;
+import dev.pauser.fixture.Trainer;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The agent never changes what the app computes; a step that throws leaves the gate usable. */
+class ResultsIT {
+    private static final String[] RUN = {"--steps", "400", "--delay-ms", "5", "--threads", "3", "--nested",
+        "--throw-every", "4", "--log"};
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void withAndWithoutTheAgentTheResultIsTheSameAndThrowingStepsKeepTheGateUsable() throws Exception {
+        String withoutAgent;
+        try (ChildJvm child = ChildJvm.builder().noAgent().main(Trainer.class, RUN).start()) {
+            assertEquals(0, child.awaitExit(Duration.ofSeconds(60)));
+            withoutAgent = child.awaitLine("^result=.*", Duration.ofSeconds(5)).group();
+        }
+        assertTrue(withoutAgent.endsWith(" thrown=300"), withoutAgent); // 3 threads x 400 steps / 4
+
+        try (ChildJvm child = ChildJvm.builder().agent("dir=" + dir).main(Trainer.class, RUN).start()) {
+            child.awaitLine("done step=10", Duration.ofSeconds(30)); // steps 4 and 8 have thrown by now
+            PauserMXBean pauser = child.pauser();
+            for (int i = 0; i < 3; i++) {
+                assertEquals("PAUSED", pauser.pauseAndWait(10_000));
+                Steps.assertStepHeld(pauser, 100);
+                pauser.resume();
+                Steps.awaitStepAfter(pauser, pauser.getStep());
+            }
+            assertEquals(0, child.awaitExit(Duration.ofSeconds(60)));
+            assertEquals(withoutAgent, child.awaitLine("^result=.*", Duration.ofSeconds(5)).group());
+        }
+    }
+
+    @Test
+    void aTrainerDefinedByAFreshClassLoaderWithTheBootstrapParentIsInstrumented() throws Exception {
+        try (ChildJvm child = ChildJvm.builder().agent("dir=" + dir)
+                .main(FreshLoaderMain.class, ChildJvm.fixtureClassPath(), "300", "10").start()) {
+            child.awaitLine("trainer-loader=java.net.URLClassLoader", Duration.ofSeconds(30));
+            child.awaitLine("done step=3", Duration.ofSeconds(30));
+            PauserMXBean pauser = child.pauser();
+            assertEquals("PAUSED", pauser.pauseAndWait(10_000));
+            assertTrue(pauser.getStep() >= 3, "steps of the fresh loader's trainer are not counted");
+            Steps.assertStepHeld(pauser, 300);
+            JmxPauseIT.assertParkedInGate(child.jmx(), "worker-0");
+            pauser.resume();
+            Steps.awaitStepAfter(pauser, pauser.getStep());
+        }
+    }
+}

@@ -1,0 +1,82 @@
+package dev.pauser.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pauser.fixture.Trainer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SignalIT {
+    @TempDir
+    Path dir;
+
+    @Test
+    void sigtermLetsTheInFlightStepFinishThenExits143() throws Exception {
+        try (ChildJvm child = ChildJvm.builder().agent("dir=" + dir)
+                .main(Trainer.class, "--steps", "1000", "--delay-ms", "400", "--log").start()) {
+            child.awaitLine("^begin step=3$", Duration.ofSeconds(30));
+            child.signal("TERM");
+            assertEquals(143, child.awaitExit(Duration.ofSeconds(30)));
+            String out = child.output();
+            int lastBegin = lastNumber(out, "begin step=(\\d+)");
+            assertEquals(lastBegin, lastNumber(out, "end step=(\\d+)"), "the step in flight was cut short:\n" + out);
+            Matcher stopped = Pattern.compile("stopped at step (\\d+); exiting with status 143").matcher(out);
+            assertTrue(stopped.find(), out);
+            assertEquals(lastBegin, Integer.parseInt(stopped.group(1)), out);
+            assertFalse(out.contains("result="), "training must not go on to the end");
+        }
+    }
+
+    @Test
+    void secondSigintExitsAtOnce() throws Exception {
+        try (ChildJvm child = ChildJvm.builder().agent("dir=" + dir + ",graceSeconds=120")
+                .main(Trainer.class, "--steps", "10", "--delay-ms", "60000", "--log").start()) {
+            child.awaitLine("^begin step=1$", Duration.ofSeconds(30));
+            child.signal("INT");
+            child.awaitLine("SIGINT: finishing in-flight steps", Duration.ofSeconds(10));
+            long t0 = System.nanoTime();
+            child.signal("INT");
+            assertEquals(130, child.awaitExit(Duration.ofSeconds(20)));
+            assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(15).toNanos());
+            assertFalse(child.output().contains("end step=1"), child.output());
+        }
+    }
+
+    @Test
+    void graceTimeBoundsTheWaitForALongStep() throws Exception {
+        try (ChildJvm child = ChildJvm.builder().agent("dir=" + dir + ",graceSeconds=1")
+                .main(Trainer.class, "--steps", "10", "--delay-ms", "60000", "--log").start()) {
+            child.awaitLine("^begin step=1$", Duration.ofSeconds(30));
+            child.signal("TERM");
+            assertEquals(143, child.awaitExit(Duration.ofSeconds(20)));
+            assertTrue(child.output().contains("still running after the grace time of 1 s"), child.output());
+        }
+    }
+
+    @Test
+    void onSignalExitLeavesTheSignalToTheJvm() throws Exception {
+        try (ChildJvm child = ChildJvm.builder().agent("dir=" + dir + ",onSignal=exit")
+                .main(Trainer.class, "--steps", "10", "--delay-ms", "60000", "--log").start()) {
+            child.awaitLine("^begin step=1$", Duration.ofSeconds(30));
+            child.signal("TERM");
+            assertEquals(143, child.awaitExit(Duration.ofSeconds(20)));
+            assertFalse(child.output().contains("end step=1"), child.output());
+            assertFalse(child.output().contains("finishing in-flight steps"), child.output());
+        }
+    }
+
+    private static int lastNumber(String text, String regex) {
+        Matcher m = Pattern.compile("(?m)^" + regex + "$").matcher(text);
+        int last = -1;
+        while (m.find()) {
+            last = Integer.parseInt(m.group(1));
+        }
+        return last;
+    }
+}
