@@ -12,9 +12,10 @@ final class StepAdvice {
     private StepAdvice() {
     }
 
+    /** {@code @Origin Class} is a class constant in the pasted code (no reflective lookup, unlike Origin Method). */
     @Advice.OnMethodEnter(suppress = Throwable.class)
-    static void enter() {
-        StepHooks.enter();
+    static void enter(@Advice.Origin Class<?> type, @Advice.This(optional = true) Object self) {
+        StepHooks.enter(type, self);
     }
 
     @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)

@@ -70,6 +70,7 @@ public final class Gate {
     private static volatile Thread controller;
 
     private static final CopyOnWriteArrayList<GateListener> LISTENERS = new CopyOnWriteArrayList<>();
+    private static volatile TrainerListener trainerListener;
 
     /** Bounds of the interval at which the control thread re-reads the workers while waiting for quiet. */
     private static final long MIN_POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
@@ -80,8 +81,12 @@ public final class Gate {
 
     // ---------------------------------------------------------------------------------------------- training threads
 
-    static void enter() {
+    static void enter(Class<?> type, Object self) {
         Worker w = Workers.current();
+        Object trainer = self != null ? self : type;
+        if (!w.hasSeen(trainer)) {
+            trainerSeen(w, type, trainer);
+        }
         w.enterStep();
         if (attention != 0) {
             atClosedBoundary(w);
@@ -99,6 +104,19 @@ public final class Gate {
         if (attention != 0) {
             atClosedBoundary(w);
         }
+    }
+
+    /**
+     * A thread enters a step of a trainer it has not seen lately: tell the listener (the checkpoint layer registers the
+     * trainer and restores its state here, before its first step runs). Runs on the training thread, outside any step
+     * of this trainer; the listener must tolerate being told of the same trainer again.
+     */
+    private static void trainerSeen(Worker w, Class<?> type, Object trainer) {
+        TrainerListener l = trainerListener;
+        if (l != null) {
+            l.trainerSeen(type, trainer == type ? null : trainer);
+        }
+        w.remember(trainer);
     }
 
     private static void atClosedBoundary(Worker w) {
@@ -153,6 +171,11 @@ public final class Gate {
 
     public static void addListener(GateListener listener) {
         LISTENERS.add(listener);
+    }
+
+    /** Sets who is told of each trainer object (or class, for static steps) when a thread first runs one of its steps. */
+    public static void setTrainerListener(TrainerListener listener) {
+        trainerListener = listener;
     }
 
     /** Asks for a pause; returns at once. Idempotent; ignored while stopping. */

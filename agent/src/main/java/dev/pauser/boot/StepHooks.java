@@ -10,9 +10,14 @@ public final class StepHooks {
     private StepHooks() {
     }
 
-    /** A step begins: a safe point. */
-    public static void enter() {
-        Gate.enter();
+    /**
+     * A step begins: a safe point.
+     *
+     * @param type the class declaring the step method (a constant in the advice)
+     * @param self the object the step runs on; null for a static step method
+     */
+    public static void enter(Class<?> type, Object self) {
+        Gate.enter(type, self);
     }
 
     /** A step ends, normally or by an exception: a safe point. */

@@ -32,12 +32,27 @@ final class Worker {
     /** True while the thread waits at a boundary; written and read under the gate's lock. */
     boolean parked;
 
+    /** The last few trainers (step objects, or classes for static steps) this thread has seen; owner-only. */
+    private final Object[] seenTrainers = new Object[4];
+    private int nextSeen;
+
     // Padding keeps two workers' depth fields off one cache line when several threads run steps.
     @SuppressWarnings("unused")
     private long p0, p1, p2, p3, p4, p5, p6;
 
     Worker(Thread thread) {
         this.thread = thread;
+    }
+
+    /** Whether this thread has recently entered a step of {@code trainer}: a handful of reference compares. */
+    boolean hasSeen(Object trainer) {
+        Object[] seen = seenTrainers;
+        return seen[0] == trainer || seen[1] == trainer || seen[2] == trainer || seen[3] == trainer;
+    }
+
+    void remember(Object trainer) {
+        seenTrainers[nextSeen] = trainer;
+        nextSeen = (nextSeen + 1) & 3;
     }
 
     /** Enters a step; returns true when it is the outermost one. */

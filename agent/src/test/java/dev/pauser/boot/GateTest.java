@@ -57,7 +57,7 @@ class GateTest {
 
     /** What instrumentation makes of a @TrainStep method: enter, body, exit (also on throw). */
     private static void step(int id, long i) {
-        StepHooks.enter();
+        StepHooks.enter(GateTest.class, null);
         try {
             busy.incrementAndGet();
             try {
@@ -79,7 +79,7 @@ class GateTest {
     /** A nested step: the outer body stops being "busy" while its thread stands at the inner boundaries. */
     private static void innerStep(long i) {
         busy.decrementAndGet();
-        StepHooks.enter();
+        StepHooks.enter(GateTest.class, null);
         busy.incrementAndGet();
         try {
             Thread.onSpinWait();
@@ -92,7 +92,7 @@ class GateTest {
 
     @Test
     void noStepCodeRunsWhilePaused() throws Exception {
-        for (int cycle = 0; cycle < 500; cycle++) {
+        for (int cycle = 0; cycle < 300; cycle++) {
             Gate.pause();
             assertEquals(GateState.PAUSED, Gate.awaitState(10_000, GateState.PAUSED), "cycle " + cycle);
             long steps = Gate.steps();
@@ -111,7 +111,7 @@ class GateTest {
 
     @Test
     void safePointWorkRunsWithEveryThreadHeld() throws Exception {
-        for (int cycle = 0; cycle < 200; cycle++) {
+        for (int cycle = 0; cycle < 150; cycle++) {
             AtomicInteger seenBusy = new AtomicInteger(-1);
             java.util.concurrent.CountDownLatch ran = new java.util.concurrent.CountDownLatch(1);
             Gate.atSafePoint(() -> {

@@ -24,7 +24,7 @@ class JfrIT {
         long pausedStep;
         try (ChildJvm child = ChildJvm.builder().agent("dir=" + dir)
                 .jvmArg("-XX:StartFlightRecording=filename=" + recording + ",settings=default")
-                .main(Trainer.class, "--steps", "60", "--delay-ms", "5", "--log").start()) {
+                .main(Trainer.class, "--steps", "300", "--delay-ms", "5", "--log").start()) {
             child.awaitLine("done step=5", Duration.ofSeconds(30));
             PauserMXBean pauser = child.pauser();
             assertEquals("PAUSED", pauser.pauseAndWait(10_000));

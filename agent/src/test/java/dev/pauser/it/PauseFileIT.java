@@ -18,7 +18,7 @@ class PauseFileIT {
     @Test
     void thePauseFilePausesAndDeletingItResumes() throws Exception {
         try (ChildJvm child = ChildJvm.builder().agent("dir=" + dir)
-                .main(Trainer.class, "--steps", "500", "--delay-ms", "10", "--log").start()) {
+                .main(Trainer.class, "--steps", "100000", "--delay-ms", "10", "--log").start()) {
             child.awaitLine("done step=3", Duration.ofSeconds(30));
             PauserMXBean pauser = child.pauser();
             assertEquals(dir.resolve("PAUSE").toString(), pauser.getPauseFile());

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The agent never changes what the app computes; a step that throws leaves the gate usable. */
 class ResultsIT {
-    private static final String[] RUN = {"--steps", "400", "--delay-ms", "5", "--threads", "3", "--nested",
+    private static final String[] RUN = {"--steps", "1000", "--delay-ms", "5", "--threads", "3", "--nested",
         "--throw-every", "4", "--log"};
 
     @TempDir
@@ -26,7 +26,7 @@ class ResultsIT {
             assertEquals(0, child.awaitExit(Duration.ofSeconds(60)));
             withoutAgent = child.awaitLine("^result=.*", Duration.ofSeconds(5)).group();
         }
-        assertTrue(withoutAgent.endsWith(" thrown=300"), withoutAgent); // 3 threads x 400 steps / 4
+        assertTrue(withoutAgent.endsWith(" thrown=750"), withoutAgent); // 3 threads x 1000 steps / 4
 
         try (ChildJvm child = ChildJvm.builder().agent("dir=" + dir).main(Trainer.class, RUN).start()) {
             child.awaitLine("done step=10", Duration.ofSeconds(30)); // steps 4 and 8 have thrown by now
