@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pauser.agent.snapshot.Entry;
 import dev.pauser.agent.snapshot.JsonEntry;
+import java.lang.reflect.Constructor;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.lang.reflect.Type;
@@ -13,9 +14,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.SplittableRandom;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.random.RandomGenerator;
+import java.util.random.RandomGeneratorFactory;
 
 /**
  * {@code java.util.Random}, {@code SplittableRandom} and the {@code jdk.random} generators ({@code L64X128MixRandom},
@@ -84,7 +87,7 @@ final class RandomCodec implements Codec {
         List<Field> fields = new ArrayList<>();
         for (Class<?> c = type; c != null && c != Object.class; c = c.getSuperclass()) {
             for (Field f : c.getDeclaredFields()) {
-                if (!Modifier.isStatic(f.getModifiers())) {
+                if (!Modifier.isStatic(f.getModifiers()) && !isStatelessHelper(f)) {
                     fields.add(f);
                 }
             }
@@ -92,10 +95,37 @@ final class RandomCodec implements Codec {
         return fields;
     }
 
+    /**
+     * JDK 17's {@code SplittableRandom.proxy} (an {@code AbstractSplittableGeneratorProxy} that only forwards to the
+     * generator itself): no state of its own, recreated by the constructor.
+     */
+    private static boolean isStatelessHelper(Field f) {
+        String t = f.getType().getName();
+        return Annotations.isJdk(f.getDeclaringClass()) && t.endsWith("Proxy")
+                && (t.startsWith("java.util.") || t.startsWith("jdk.internal.util.random."));
+    }
+
     /** The generator classes whose name a checkpoint may carry into a null field. */
     private static boolean creatable(Class<?> declared, String name) {
         return name.equals(declared.getName()) || name.equals(Random.class.getName())
                 || name.equals("java.util.SplittableRandom") || name.startsWith("jdk.random.");
+    }
+
+    /** A new generator of the recorded class (its fields are overwritten next). */
+    private static Object create(Class<?> declared, String className) throws Exception {
+        if (className.equals(Random.class.getName())) {
+            return new Random();
+        }
+        if (className.equals(SplittableRandom.class.getName())) {
+            return new SplittableRandom();
+        }
+        if (className.startsWith("jdk.random.")) {
+            // defined by the platform loader, not visible by name from the app's; the factory finds it
+            return RandomGeneratorFactory.of(className.substring("jdk.random.".length())).create();
+        }
+        Constructor<?> c = declared.getDeclaredConstructor();
+        c.setAccessible(true);
+        return c.newInstance();
     }
 
     @Override
@@ -144,20 +174,20 @@ final class RandomCodec implements Codec {
         String className = root.get("class").asText();
         Class<?> declared = field.field().getType();
         Class<?> type;
-        boolean fresh;
+        Object created;
         if (current != null && current.getClass().getName().equals(className)) {
             type = current.getClass();
-            fresh = false;
+            created = null;
         } else if (current == null && field.writable() && creatable(declared, className)) {
             try {
-                type = Class.forName(className, false, declared.getClassLoader());
-            } catch (ClassNotFoundException e) {
-                throw new Mismatch("retyped", "checkpoint has a " + className + ", which this JVM lacks");
+                created = create(declared, className);
+            } catch (Exception e) {
+                throw new Mismatch("retyped", "checkpoint has a " + className + ", which can't be created here: " + e);
             }
-            if (!declared.isAssignableFrom(type)) {
+            type = created.getClass();
+            if (!type.getName().equals(className) || !declared.isAssignableFrom(type)) {
                 throw new Mismatch("retyped", "checkpoint has a " + className + ", code has " + declared.getName());
             }
-            fresh = true;
         } else {
             throw new Mismatch("retyped", "checkpoint has a " + className + ", code has "
                     + (current == null ? "null" : "a " + current.getClass().getName()));
@@ -192,7 +222,7 @@ final class RandomCodec implements Codec {
             values.put(f, v);
         }
         return () -> {
-            Object target = fresh ? type.getDeclaredConstructor().newInstance() : current;
+            Object target = created != null ? created : current;
             for (Map.Entry<Field, JsonNode> e : values.entrySet()) {
                 Field f = e.getKey();
                 f.setAccessible(true);
@@ -203,7 +233,7 @@ final class RandomCodec implements Codec {
                     f.set(target, Json.MAPPER.treeToValue(v, f.getType()));
                 }
             }
-            if (fresh) {
+            if (created != null) {
                 field.set(owner, target);
             }
         };
