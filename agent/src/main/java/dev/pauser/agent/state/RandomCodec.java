@@ -58,11 +58,11 @@ final class RandomCodec implements Codec {
 
     private static String rejected(Class<?> type) {
         if (ThreadLocalRandom.class.isAssignableFrom(type)) {
-            return "ThreadLocalRandom can't be checkpointed (its state lives in the thread): use a java.util.Random,"
+            return "its state lives in the thread: use a java.util.Random,"
                     + " SplittableRandom or a RandomGeneratorFactory generator in a @TrainState field";
         }
         if (SecureRandom.class.isAssignableFrom(type)) {
-            return "SecureRandom can't be checkpointed (its state lives in the OS): use a seeded java.util.Random,"
+            return "its state lives in the OS: use a seeded java.util.Random,"
                     + " SplittableRandom or a RandomGeneratorFactory generator";
         }
         return null;
@@ -133,7 +133,7 @@ final class RandomCodec implements Codec {
         Class<?> type = value.getClass();
         String p = rejected(type);
         if (p != null) {
-            throw new IllegalStateException(p);
+            throw new IllegalStateException("a " + type.getName() + " can't be checkpointed: " + p);
         }
         ObjectNode root = Json.MAPPER.createObjectNode();
         root.put("class", type.getName());

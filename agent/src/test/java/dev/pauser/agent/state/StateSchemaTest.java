@@ -69,8 +69,8 @@ class StateSchemaTest {
         assertLine(p, b + "STATIC_FINAL_BOXED", "can't be restored: make it non-final or an array/collection");
         assertLine(p, b + "instanceConstant", "compile-time constant");
         assertLine(p, b + "worker", "java.lang.Thread");
-        assertLine(p, b + "tlr", "ThreadLocalRandom can't be checkpointed");
-        assertLine(p, b + "secure", "SecureRandom can't be checkpointed");
+        assertLine(p, b + "tlr", "ThreadLocalRandom can't be checkpointed: its state lives in the thread");
+        assertLine(p, b + "secure", "SecureRandom can't be checkpointed: its state lives in the OS");
         assertLine(p, b + "anything", "declare a concrete type");
         assertLine(p, b + "raw", "declare the element types");
         assertLine(p, b + "optional", "java.util.Optional");
@@ -92,6 +92,21 @@ class StateSchemaTest {
         assertEquals(List.of("assignedInConstructor", "STATIC_FINAL_LIST"),
                 s.fields().stream().map(StateField::key).toList());
         assertTrue(s.hasInstanceFields());
+    }
+
+    static class SwappedRandom {
+        @TrainState
+        java.util.Random random = new java.util.Random(1);
+    }
+
+    @Test
+    void aThreadLocalRandomAssignedAtRunTimeFailsTheCapture() {
+        SwappedRandom s = new SwappedRandom();
+        StateCapture capture = new StateCapture(StateSchema.of(SwappedRandom.class));
+        s.random = ThreadLocalRandom.current();
+        StateException e = assertThrows(StateException.class, () -> capture.capture(s));
+        assertTrue(e.getMessage().contains("random ('random'): a java.util.concurrent.ThreadLocalRandom can't be"
+                + " checkpointed: its state lives in the thread"), e.getMessage());
     }
 
     private static void assertLine(List<String> problems, String field, String text) {
