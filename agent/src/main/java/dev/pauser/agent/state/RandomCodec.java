@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.SplittableRandom;
 import java.util.concurrent.ThreadLocalRandom;
@@ -45,10 +46,11 @@ final class RandomCodec implements Codec {
         if (p != null) {
             return p;
         }
-        if (type == Random.class || type == RandomGenerator.class) {
-            return accessProblem(Random.class);
+        p = openProblem("java.base", "java.util");
+        if (p == null && (type.isInterface() || type.getPackageName().equals("jdk.random"))) {
+            p = openProblem("jdk.random", "jdk.random");
         }
-        return null;
+        return p;
     }
 
     @Override
@@ -68,19 +70,15 @@ final class RandomCodec implements Codec {
         return null;
     }
 
-    /** Null when the generator's fields are reachable, else how to open them. */
-    private static String accessProblem(Class<?> type) {
-        try {
-            for (Field f : stateFields(type)) {
-                f.setAccessible(true);
-            }
+    /** Null when the package is open to the agent (or absent from this JVM), else how to open it. */
+    private static String openProblem(String moduleName, String pkg) {
+        Optional<Module> module = ModuleLayer.boot().findModule(moduleName);
+        if (module.isEmpty() || module.get().isOpen(pkg, RandomCodec.class.getModule())) {
             return null;
-        } catch (RuntimeException e) {
-            return "the agent can't read the state of " + type.getName() + " (" + e.getMessage() + "): open "
-                    + type.getModule().getName() + "/" + type.getPackageName() + " to it (the agent does this itself;"
-                    + " without its Instrumentation add --add-opens " + type.getModule().getName() + "/"
-                    + type.getPackageName() + "=ALL-UNNAMED)";
         }
+        return "the agent can't read the generators' state: " + moduleName + "/" + pkg + " is not open to it (the"
+                + " agent opens it with its Instrumentation; without the agent add --add-opens " + moduleName + "/"
+                + pkg + "=ALL-UNNAMED)";
     }
 
     private static List<Field> stateFields(Class<?> type) {
