@@ -83,7 +83,7 @@ final class Json {
                         + " (the checkpoint stores no class names)";
             }
             if (Annotations.isJdk(c)) {
-                return c.getName() + " is not supported";
+                return "no codec handles the JDK class " + c.getName() + " (add a dev.pauser.spi.StateCodec)";
             }
             if (c.isAnonymousClass() || c.isLocalClass()
                     || c.isMemberClass() && !Modifier.isStatic(c.getModifiers())) {

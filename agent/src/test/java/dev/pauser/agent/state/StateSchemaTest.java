@@ -68,7 +68,7 @@ class StateSchemaTest {
         assertLine(p, b + "CONSTANT", "compile-time constant");
         assertLine(p, b + "STATIC_FINAL_BOXED", "can't be restored: make it non-final or an array/collection");
         assertLine(p, b + "instanceConstant", "compile-time constant");
-        assertLine(p, b + "worker", "java.lang.Thread");
+        assertLine(p, b + "worker", "no codec handles the JDK class java.lang.Thread");
         assertLine(p, b + "tlr", "ThreadLocalRandom can't be checkpointed: its state lives in the thread");
         assertLine(p, b + "secure", "SecureRandom can't be checkpointed: its state lives in the OS");
         assertLine(p, b + "anything", "declare a concrete type");
