@@ -1,0 +1,74 @@
+package dev.pauser.agent.state;
+
+import java.lang.annotation.Annotation;
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
+
+/**
+ * Reads {@code @TrainState} by its name: the app's copy of {@code pauser-runtime} may live in any class loader, and the
+ * agent (bootstrap loader) can't link against it.
+ */
+final class Annotations {
+    static final String TRAIN_STATE = "dev.pauser.TrainState";
+
+    /** The attributes of one {@code @TrainState}. */
+    record TrainStateInfo(String name, boolean required) {
+    }
+
+    private Annotations() {
+    }
+
+    /** The field's {@code @TrainState}, or null. */
+    static TrainStateInfo trainState(Field field) {
+        for (Annotation a : field.getDeclaredAnnotations()) {
+            Class<? extends Annotation> type = a.annotationType();
+            if (type.getName().equals(TRAIN_STATE)) {
+                return new TrainStateInfo(stringAttribute(a, "name", ""), booleanAttribute(a, "required", true));
+            }
+        }
+        return null;
+    }
+
+    /** True when the class or a superclass declares a {@code @TrainState} field. */
+    static boolean hasTrainStateFields(Class<?> type) {
+        if (type.isPrimitive() || type.isArray() || type.isInterface() || isJdk(type)) {
+            return false;
+        }
+        for (Class<?> c = type; c != null && c != Object.class; c = c.getSuperclass()) {
+            for (Field f : c.getDeclaredFields()) {
+                if (trainState(f) != null) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    static boolean isJdk(Class<?> type) {
+        String n = type.getName();
+        return n.startsWith("java.") || n.startsWith("javax.") || n.startsWith("jdk.") || n.startsWith("sun.")
+                || n.startsWith("com.sun.");
+    }
+
+    private static String stringAttribute(Annotation a, String name, String dflt) {
+        Object v = attribute(a, name);
+        return v instanceof String s ? s : dflt;
+    }
+
+    private static boolean booleanAttribute(Annotation a, String name, boolean dflt) {
+        Object v = attribute(a, name);
+        return v instanceof Boolean b ? b : dflt;
+    }
+
+    /** An attribute's value, or null when this version of the annotation lacks it. */
+    private static Object attribute(Annotation a, String name) {
+        try {
+            Method m = a.annotationType().getMethod(name);
+            return m.invoke(a);
+        } catch (NoSuchMethodException e) {
+            return null;
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot read @TrainState." + name + ": " + e, e);
+        }
+    }
+}

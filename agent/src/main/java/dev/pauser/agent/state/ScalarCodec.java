@@ -1,0 +1,38 @@
+package dev.pauser.agent.state;
+
+import com.fasterxml.jackson.databind.JavaType;
+import dev.pauser.agent.snapshot.Entry;
+import dev.pauser.agent.snapshot.JsonEntry;
+import java.lang.reflect.Type;
+
+/**
+ * Primitives, boxed primitives, {@code String} and enums, as one JSON value each: numbers exactly (Java's shortest
+ * round-tripping decimal; NaN and infinities as the strings "NaN", "Infinity", "-Infinity"), a {@code char} as a
+ * one-character string, an enum by its {@code name()}. Final fields can't hold them restorably unless they are plain
+ * instance fields without a constant initializer.
+ */
+final class ScalarCodec implements Codec {
+
+    @Override
+    public boolean handles(Class<?> type, Type genericType) {
+        return Json.isScalar(type);
+    }
+
+    @Override
+    public boolean inPlace(Class<?> type) {
+        return false;
+    }
+
+    @Override
+    public Entry capture(StateField field, Object value, Staging staging) throws Exception {
+        JavaType type = Json.javaType(field.field().getGenericType());
+        return new JsonEntry(field.key(), field.field().getDeclaringClass().getName(), javaType(field),
+                Json.MAPPER.writerFor(type).writeValueAsString(value));
+    }
+
+    @Override
+    public Write plan(StateField field, Entry entry, Object owner, Object current) throws Mismatch {
+        Object value = JacksonCodec.read(field, entry);
+        return () -> field.set(owner, value);
+    }
+}

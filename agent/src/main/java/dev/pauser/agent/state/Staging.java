@@ -1,0 +1,46 @@
+package dev.pauser.agent.state;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The reusable host staging set: one direct, page-aligned, little-endian buffer per tensor key, kept across checkpoints
+ * and grown only when a value got bigger. {@link ByteBuffer#allocateDirect} zero-fills new memory, which touches every
+ * page, so the first capture into a fresh slot doesn't pay page faults on the training thread. Not thread-safe.
+ */
+final class Staging {
+    static final int ALIGN = 4096;
+    /** The most one tensor can hold: the shared model carries it in one ByteBuffer. */
+    static final long MAX_BYTES = (long) (Integer.MAX_VALUE / ALIGN - 1) * ALIGN;
+
+    private final Map<String, ByteBuffer> slots = new HashMap<>();
+    private long totalBytes;
+
+    /** A buffer with position 0 and limit {@code bytes}, little-endian, for the key; reused when big enough. */
+    ByteBuffer slot(String key, long bytes) {
+        if (bytes > MAX_BYTES) {
+            throw new IllegalStateException("'" + key + "' holds " + bytes + " bytes; one tensor can hold at most "
+                    + MAX_BYTES + " (split it into several fields)");
+        }
+        ByteBuffer b = slots.get(key);
+        if (b == null || b.capacity() < bytes) {
+            if (b != null) {
+                totalBytes -= b.capacity();
+            }
+            long capacity = Math.max(ALIGN, (bytes + ALIGN - 1) / ALIGN * ALIGN);
+            b = ByteBuffer.allocateDirect((int) Math.min(Integer.MAX_VALUE, capacity + ALIGN)).alignedSlice(ALIGN);
+            slots.put(key, b);
+            totalBytes += b.capacity();
+        }
+        ByteBuffer view = b.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        view.clear().limit((int) bytes);
+        return view;
+    }
+
+    /** Bytes held by all slots. */
+    long totalBytes() {
+        return totalBytes;
+    }
+}

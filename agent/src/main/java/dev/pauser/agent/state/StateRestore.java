@@ -1,0 +1,123 @@
+package dev.pauser.agent.state;
+
+import dev.pauser.agent.snapshot.Entry;
+import dev.pauser.agent.snapshot.JsonEntry;
+import dev.pauser.agent.snapshot.TensorEntry;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Writes entries loaded from a checkpoint back into a trainer's {@code @TrainState} fields, in two phases: first every
+ * entry is checked against its field (key, Java type, dtype, shape, readable value) without changing anything; then,
+ * only if that found no mismatch (or in {@link OnMismatch#WARN} mode), the fields are written.
+ *
+ * <p>Mismatches, each one line naming the key and field: a key in the checkpoint but not in the code
+ * ({@code removed}); a key in the code but not in the checkpoint, unless {@code @TrainState(required = false)}
+ * ({@code added}); a different Java type or dtype ({@code retyped}); a different shape or buffer capacity from the
+ * array/buffer/tensor the field holds ({@code reshaped}); a value that can't be read as the declared type
+ * ({@code unreadable}). Arrays, buffers, collections, maps and generators the field holds are filled in place; other
+ * values are written into the field.
+ */
+public final class StateRestore {
+    /** What a mismatch does. */
+    public enum OnMismatch {
+        /** Throw one {@link StateMismatchException} listing every mismatch; nothing is written. */
+        FAIL,
+        /** Return the mismatches; those fields keep the code's values, the others are restored. */
+        WARN
+    }
+
+    private final StateSchema schema;
+
+    public StateRestore(StateSchema schema) {
+        this.schema = schema;
+    }
+
+    /**
+     * Restores the trainer's fields (statics too) from the entries. {@code trainer} may be null when the schema has
+     * only static fields.
+     *
+     * @return the mismatches (empty when the checkpoint fits the code exactly); in WARN mode their fields were skipped
+     * @throws StateMismatchException in FAIL mode when there is any mismatch, before anything was written
+     * @throws StateException when a field can't be written in the second phase (a nested state object is null, an app
+     *                        codec fails); fields before it were already written
+     */
+    public List<String> restore(Object trainer, List<? extends Entry> entries, OnMismatch onMismatch) {
+        List<String> mismatches = new ArrayList<>();
+        Map<String, Entry> byKey = new LinkedHashMap<>();
+        for (Entry e : entries) {
+            if (byKey.putIfAbsent(e.key(), e) != null) {
+                mismatches.add("duplicate: '" + e.key() + "' appears twice in the checkpoint");
+            }
+        }
+        for (Entry e : byKey.values()) {
+            if (schema.field(e.key()) == null) {
+                mismatches.add("removed: '" + e.key() + "' (" + e.javaType() + ", declared in " + e.declaringClass()
+                        + ") is in the checkpoint but not in the code");
+            }
+        }
+        List<Codec.Write> writes = new ArrayList<>();
+        List<StateField> written = new ArrayList<>();
+        for (StateField f : schema.fields()) {
+            Entry e = byKey.get(f.key());
+            String where = "'" + f.key() + "' (" + f.describe() + ")";
+            if (e == null) {
+                if (f.required()) {
+                    mismatches.add("added: " + where + " is in the code but not in the checkpoint (mark it"
+                            + " @TrainState(required = false) if it may be missing)");
+                }
+                continue;
+            }
+            String before = StateSchema.baseType(e.javaType());
+            if (!before.equals(f.javaType())) {
+                mismatches.add("retyped: " + where + ": checkpoint has " + before + dtypeNote(e) + ", code has "
+                        + f.javaType());
+                continue;
+            }
+            try {
+                Object owner = f.owner(trainer);
+                Object current = f.get(owner);
+                writes.add(plan(f, e, owner, current));
+                written.add(f);
+            } catch (Codec.Mismatch m) {
+                mismatches.add(m.kind + ": " + where + ": " + m.getMessage());
+            } catch (Exception x) {
+                mismatches.add("unreadable: " + where + ": " + StateCapture.message(x));
+            }
+        }
+        if (!mismatches.isEmpty() && onMismatch == OnMismatch.FAIL) {
+            throw new StateMismatchException(mismatches);
+        }
+        for (int i = 0; i < writes.size(); i++) {
+            try {
+                writes.get(i).run();
+            } catch (Exception x) {
+                throw new StateException("pauser: restoring '" + written.get(i).key() + "' ("
+                        + written.get(i).describe() + ") failed: " + StateCapture.message(x), x);
+            }
+        }
+        return mismatches;
+    }
+
+    private static Codec.Write plan(StateField f, Entry e, Object owner, Object current) throws Codec.Mismatch {
+        if (e instanceof JsonEntry j && "null".equals(j.json().strip())) {
+            if (f.field().getType().isPrimitive()) {
+                throw new Codec.Mismatch("retyped", "checkpoint has null, code has " + f.javaType());
+            }
+            if (!f.writable()) {
+                if (current == null) {
+                    return () -> { };
+                }
+                throw new Codec.Mismatch("retyped", "checkpoint has null and the field can't be written");
+            }
+            return () -> f.set(owner, null);
+        }
+        return f.codec.plan(f, e, owner, current);
+    }
+
+    private static String dtypeNote(Entry e) {
+        return e instanceof TensorEntry t ? " (" + t.dtype() + " " + Tensors.shapeString(t.shape()) + ")" : "";
+    }
+}

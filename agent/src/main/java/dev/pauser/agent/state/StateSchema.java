@@ -1,0 +1,199 @@
+package dev.pauser.agent.state;
+
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The {@code @TrainState} fields of a trainer class, found and checked once at start-up.
+ *
+ * <p>Found: fields annotated {@code dev.pauser.TrainState} (matched by name, so the app's runtime jar may live in any
+ * class loader), instance and static, any visibility, on the class and its superclasses, and recursively inside a
+ * {@code @TrainState} field whose declared class has {@code @TrainState} fields of its own (a nested state object such as
+ * an optimizer: its fields are captured, not the object itself; it must not be null when capturing or restoring). Key:
+ * {@code @TrainState(name)} or the field name, nested keys joined with '.' ({@code optimizer.m}).
+ *
+ * <p>Checked: every field must have a codec ({@code dev.pauser.spi.StateCodec}s from the trainer's class loader first,
+ * then the built-in ones) that accepts its declared type, and must be restorable: a compile-time constant, or a
+ * {@code static final} field or record component of a type that isn't restored in place (arrays, buffers, collections,
+ * maps, random generators are) is an error. Every problem is collected; {@link #of} throws one {@link StateException}
+ * listing them all, one line each naming class and field.
+ */
+public final class StateSchema {
+    private final Class<?> trainerClass;
+    private final List<StateField> fields;
+    private final Map<String, StateField> byKey;
+
+    private StateSchema(Class<?> trainerClass, List<StateField> fields) {
+        this.trainerClass = trainerClass;
+        this.fields = Collections.unmodifiableList(fields);
+        Map<String, StateField> m = new LinkedHashMap<>();
+        for (StateField f : fields) {
+            m.put(f.key(), f);
+        }
+        this.byKey = Collections.unmodifiableMap(m);
+    }
+
+    /** The schema of the trainer's class. */
+    public static StateSchema of(Object trainer) {
+        return of(trainer.getClass());
+    }
+
+    /** Finds and checks the {@code @TrainState} fields; throws a {@link StateException} listing every problem. */
+    public static StateSchema of(Class<?> trainerClass) {
+        List<String> problems = new ArrayList<>();
+        List<Codec> codecs = new ArrayList<>(SpiCodec.load(trainerClass.getClassLoader(), problems));
+        int spiCount = codecs.size();
+        codecs.add(new ScalarCodec());
+        codecs.add(new ArrayCodec());
+        codecs.add(new BufferCodec());
+        codecs.add(new RandomCodec());
+        codecs.add(new OnnxTensorCodec());
+        codecs.add(new JacksonCodec());
+        List<StateField> fields = new ArrayList<>();
+        Deque<Class<?>> path = new ArrayDeque<>();
+        path.push(trainerClass);
+        discover(trainerClass, "", List.of(), path, codecs, codecs.subList(0, spiCount), fields, problems);
+        Map<String, StateField> seen = new LinkedHashMap<>();
+        for (StateField f : fields) {
+            StateField before = seen.putIfAbsent(f.key(), f);
+            if (before != null && before.field() != f.field()) {
+                problems.add(f.describe() + ": key '" + f.key() + "' is also used by " + before.describe()
+                        + " (give one @TrainState(name = ...) a different name)");
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new StateException("pauser: " + problems.size() + " @TrainState field"
+                    + (problems.size() == 1 ? "" : "s") + " of " + trainerClass.getName() + " can't be checkpointed",
+                    problems);
+        }
+        List<StateField> unique = new ArrayList<>(seen.values());
+        return new StateSchema(trainerClass, unique);
+    }
+
+    private static void discover(Class<?> type, String prefix, List<Field> holders, Deque<Class<?>> path,
+            List<Codec> codecs, List<Codec> spi, List<StateField> out, List<String> problems) {
+        for (Class<?> c = type; c != null && c != Object.class && !Annotations.isJdk(c); c = c.getSuperclass()) {
+            for (Field f : c.getDeclaredFields()) {
+                Annotations.TrainStateInfo info = Annotations.trainState(f);
+                if (info == null) {
+                    continue;
+                }
+                String where = c.getName() + "." + f.getName();
+                String key = prefix + (info.name().isEmpty() ? f.getName() : info.name());
+                try {
+                    f.setAccessible(true);
+                } catch (RuntimeException e) {
+                    problems.add(where + ": the agent can't access it (" + e.getMessage() + "): open the package"
+                            + " to the agent (unnamed module)");
+                    continue;
+                }
+                Class<?> ft = f.getType();
+                if (Annotations.hasTrainStateFields(ft) && spi.stream().noneMatch(k -> k.handles(ft, ft))) {
+                    if (path.contains(ft)) {
+                        problems.add(where + ": nested state objects form a cycle through " + ft.getName());
+                        continue;
+                    }
+                    List<Field> next = new ArrayList<>(holders);
+                    next.add(f);
+                    path.push(ft);
+                    discover(ft, key + ".", next, path, codecs, spi, out, problems);
+                    path.pop();
+                    continue;
+                }
+                Codec codec = null;
+                for (Codec k : codecs) {
+                    if (k.handles(ft, f.getGenericType())) {
+                        codec = k;
+                        break;
+                    }
+                }
+                String typeName = f.getGenericType().getTypeName();
+                if (codec == null) {
+                    problems.add(where + ": type " + typeName + " is not supported (no codec handles it; add a"
+                            + " dev.pauser.spi.StateCodec)");
+                    continue;
+                }
+                String p = codec.problem(ft, f.getGenericType());
+                if (p != null) {
+                    problems.add(where + ": type " + typeName + " can't be checkpointed: " + p);
+                    continue;
+                }
+                int m = f.getModifiers();
+                boolean isStatic = Modifier.isStatic(m);
+                boolean isFinal = Modifier.isFinal(m);
+                boolean record = !isStatic && c.isRecord();
+                if (ConstantFields.isConstant(f)) {
+                    problems.add(where + " (" + typeName + ") can't be restored: it is a compile-time constant (javac"
+                            + " inlines its value): make it non-final or an array/collection restored in place");
+                    continue;
+                }
+                boolean writable = !(isFinal && (isStatic || record));
+                if (!writable && !codec.inPlace(ft)) {
+                    problems.add(where + " (" + (isStatic ? "static final " : "record component ") + typeName
+                            + ") can't be restored: make it non-final or an array/collection restored in place");
+                    continue;
+                }
+                out.add(new StateField(key, f, holders, info.required(), writable, codec));
+            }
+        }
+    }
+
+    public Class<?> trainerClass() {
+        return trainerClass;
+    }
+
+    /** Every field, trainer's own first (subclass before superclass), nested ones where their holder is. */
+    public List<StateField> fields() {
+        return fields;
+    }
+
+    /** The field with this key, or null. */
+    public StateField field(String key) {
+        return byKey.get(key);
+    }
+
+    /** True when the trainer has no {@code @TrainState} fields. */
+    public boolean isEmpty() {
+        return fields.isEmpty();
+    }
+
+    /** True when some field is an instance field (capturing needs the trainer instance). */
+    public boolean hasInstanceFields() {
+        return fields.stream().anyMatch(f -> !f.isStatic()
+                && (f.holders().isEmpty() || !Modifier.isStatic(f.holders().get(0).getModifiers())));
+    }
+
+    // ---- the Java type strings of entries: "type" or "type{attributes}" ----
+
+    /** The part of an entry's Java type before its attributes. */
+    static String baseType(String javaType) {
+        int b = javaType.indexOf('{');
+        return b < 0 ? javaType : javaType.substring(0, b);
+    }
+
+    /** The raw text between the braces, or "". */
+    static String attributeText(String javaType) {
+        int b = javaType.indexOf('{');
+        int e = javaType.lastIndexOf('}');
+        return b < 0 || e < b ? "" : javaType.substring(b + 1, e);
+    }
+
+    /** {@code a=1,b=x} between the braces as a map. */
+    static Map<String, String> attributes(String javaType) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (String part : attributeText(javaType).split(",")) {
+            int eq = part.indexOf('=');
+            if (eq > 0) {
+                m.put(part.substring(0, eq).trim(), part.substring(eq + 1).trim());
+            }
+        }
+        return m;
+    }
+}
