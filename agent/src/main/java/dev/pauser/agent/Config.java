@@ -1,6 +1,7 @@
 package dev.pauser.agent;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.nio.file.Paths;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -60,10 +61,38 @@ public final class Config {
     private static final Option<LogLevel> LOG =
             new Option<>("log", "info", "off, error, warning, info or debug", v -> parseEnum(LogLevel.class, v));
 
+    private static final Option<Long> EVERY =
+            new Option<>("every", "", "a number of steps, 1 or more (empty: no step-based checkpoints)",
+                    v -> v.isEmpty() ? -1L : parseLong(v, 1));
+    private static final Option<Duration> INTERVAL =
+            new Option<>("interval", "", "a duration such as 90s, 10m or 2h (empty: none)", Config::parseDuration);
+    private static final Option<Integer> KEEP =
+            new Option<>("keep", "3", "a number of checkpoints, 1 or more", v -> parseInt(v, 1));
+    private static final Option<Duration> KEEP_EVERY =
+            new Option<>("keepEvery", "", "a duration such as 1h or 1d (empty: none)", Config::parseDuration);
+    private static final Option<String> RESUME =
+            new Option<>("resume", "auto", "auto, never, or the path of a checkpoint directory", v -> {
+                if (v.isBlank()) {
+                    throw new IllegalArgumentException();
+                }
+                return v;
+            });
+    private static final Option<Boolean> ON_MISMATCH_WARN =
+            new Option<>("onMismatch", "fail", "fail or warn", v -> parseEnum(OnMismatch.class, v) == OnMismatch.WARN);
+    private static final Option<Boolean> ASYNC = new Option<>("async", "true", "true or false", Config::parseBoolean);
+    private static final Option<Boolean> CHECKPOINT_ON_PAUSE =
+            new Option<>("checkpointOnPause", "true", "true or false", Config::parseBoolean);
+
+    /** What to do when the code's @TrainState fields differ from the checkpoint's. */
+    public enum OnMismatch {
+        FAIL, WARN
+    }
+
     private static final Map<String, Option<?>> OPTIONS = new LinkedHashMap<>();
 
     static {
-        for (Option<?> o : new Option<?>[] {DIR, ON_SIGNAL, GRACE_SECONDS, PAUSE_AT_STEP, LOG}) {
+        for (Option<?> o : new Option<?>[] {DIR, ON_SIGNAL, GRACE_SECONDS, PAUSE_AT_STEP, LOG, EVERY, INTERVAL, KEEP,
+            KEEP_EVERY, RESUME, ON_MISMATCH_WARN, ASYNC, CHECKPOINT_ON_PAUSE}) {
             OPTIONS.put(o.key, o);
         }
     }
@@ -176,6 +205,42 @@ public final class Config {
         return get(LOG);
     }
 
+    /** Checkpoint every this many steps; -1 for none. */
+    public long every() {
+        return get(EVERY);
+    }
+
+    /** Checkpoint at this wall-clock interval; null for none. */
+    public Duration interval() {
+        return get(INTERVAL);
+    }
+
+    public int keep() {
+        return get(KEEP);
+    }
+
+    /** Keep one checkpoint per period of this length besides the newest {@link #keep}; null for none. */
+    public Duration keepEvery() {
+        return get(KEEP_EVERY);
+    }
+
+    /** "auto", "never", or a checkpoint path. */
+    public String resume() {
+        return get(RESUME).trim();
+    }
+
+    public OnMismatch onMismatch() {
+        return get(ON_MISMATCH_WARN) ? OnMismatch.WARN : OnMismatch.FAIL;
+    }
+
+    public boolean async() {
+        return get(ASYNC);
+    }
+
+    public boolean checkpointOnPause() {
+        return get(CHECKPOINT_ON_PAUSE);
+    }
+
     /** Every option with its default, for the documentation test and {@code --help}. */
     public static Map<String, String> defaults() {
         Map<String, String> m = new LinkedHashMap<>();
@@ -188,6 +253,43 @@ public final class Config {
     /** The options as given (not defaults), for the log line at start-up. */
     public Map<String, String> given() {
         return Collections.unmodifiableMap(raw);
+    }
+
+    private static boolean parseBoolean(String v) {
+        switch (v.trim().toLowerCase(Locale.ROOT)) {
+            case "true":
+                return true;
+            case "false":
+                return false;
+            default:
+                throw new IllegalArgumentException();
+        }
+    }
+
+    /** 500ms, 90s, 10m, 2h, 1d; a plain number is seconds. Empty is none (null). */
+    static Duration parseDuration(String v) {
+        String t = v.trim().toLowerCase(Locale.ROOT);
+        if (t.isEmpty()) {
+            return null;
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)(ms|s|m|h|d)?").matcher(t);
+        if (!m.matches()) {
+            throw new IllegalArgumentException();
+        }
+        long n = Long.parseLong(m.group(1));
+        String unit = m.group(2) == null ? "s" : m.group(2);
+        Duration d;
+        switch (unit) {
+            case "ms": d = Duration.ofMillis(n); break;
+            case "s": d = Duration.ofSeconds(n); break;
+            case "m": d = Duration.ofMinutes(n); break;
+            case "h": d = Duration.ofHours(n); break;
+            default: d = Duration.ofDays(n); break;
+        }
+        if (d.isZero()) {
+            throw new IllegalArgumentException();
+        }
+        return d;
     }
 
     private static <E extends Enum<E>> E parseEnum(Class<E> type, String v) {

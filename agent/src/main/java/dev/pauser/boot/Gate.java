@@ -36,7 +36,10 @@ public final class Gate {
     @SuppressWarnings("unused")
     private static long steps;
 
-    /** The Step value at which an exit takes the slow path (a pause at a step); {@code Long.MAX_VALUE} for none. */
+    /**
+     * The Step value at which an exit takes the slow path: the nearer of a pause at a step and the step alarm
+     * (checkpoint every N steps). {@code Long.MAX_VALUE} for none. Written under {@link #LOCK}.
+     */
     private static volatile long stepTrigger = Long.MAX_VALUE;
 
     private static final VarHandle STEPS;
@@ -61,6 +64,8 @@ public final class Gate {
     private static boolean pauseRequested;
     private static boolean stopRequested;
     private static long pauseAtStep = -1;
+    private static long alarmStep = -1;
+    private static java.util.function.LongConsumer alarm;
     private static final List<Runnable> SAFE_POINT_WORK = new ArrayList<>();
     private static final List<Object[]> UNDELIVERED = new ArrayList<>();
 
@@ -71,6 +76,9 @@ public final class Gate {
 
     private static final CopyOnWriteArrayList<GateListener> LISTENERS = new CopyOnWriteArrayList<>();
     private static volatile TrainerListener trainerListener;
+    private static volatile PauseHook pauseHook;
+    /** The pause hook ran for the current pause. Guarded by LOCK. */
+    private static boolean pausePrepared;
 
     /** Bounds of the interval at which the control thread re-reads the workers while waiting for quiet. */
     private static final long MIN_POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
@@ -137,15 +145,54 @@ public final class Gate {
     }
 
     private static void stepTriggerReached(long s) {
+        java.util.function.LongConsumer ring = null;
         LOCK.lock();
         try {
             if (pauseAtStep >= 0 && s >= pauseAtStep) {
                 pauseAtStep = -1;
-                stepTrigger = Long.MAX_VALUE;
                 pauseRequested = true;
                 attention = 1; // close now, so this very thread parks at the exit of step s
                 WAKE_CONTROLLER.signal();
             }
+            if (alarmStep >= 0 && s >= alarmStep) {
+                alarmStep = -1;
+                ring = alarm;
+            }
+            updateStepTrigger();
+        } finally {
+            LOCK.unlock();
+        }
+        if (ring != null) {
+            // On the training thread, at the exit boundary of step s, before it parks for anything the alarm asks.
+            ring.accept(s);
+            if (attention != 0) {
+                atClosedBoundary(Workers.current());
+            }
+        }
+    }
+
+    /** Call under LOCK. */
+    private static void updateStepTrigger() {
+        long t = Long.MAX_VALUE;
+        if (pauseAtStep >= 0) {
+            t = pauseAtStep;
+        }
+        if (alarmStep >= 0) {
+            t = Math.min(t, alarmStep);
+        }
+        stepTrigger = t;
+    }
+
+    /**
+     * Arms the one step alarm: {@code onReached} runs on the training thread that completes step {@code step} (at that
+     * step's exit boundary). One-shot: re-arm from the callback. A negative step disarms it.
+     */
+    public static void setStepAlarm(long step, java.util.function.LongConsumer onReached) {
+        LOCK.lock();
+        try {
+            alarmStep = step < 0 ? -1 : step;
+            alarm = onReached;
+            updateStepTrigger();
         } finally {
             LOCK.unlock();
         }
@@ -171,6 +218,11 @@ public final class Gate {
 
     public static void addListener(GateListener listener) {
         LISTENERS.add(listener);
+    }
+
+    /** Sets the work done between quiet and PAUSED. */
+    public static void setPauseHook(PauseHook hook) {
+        pauseHook = hook;
     }
 
     /** Sets who is told of each trainer object (or class, for static steps) when a thread first runs one of its steps. */
@@ -208,12 +260,11 @@ public final class Gate {
     public static void pauseAtStep(long step) {
         request(() -> {
             pauseAtStep = step < 0 ? -1 : step;
-            stepTrigger = step < 0 ? Long.MAX_VALUE : step;
             if (step >= 0 && steps() >= step) {
                 pauseAtStep = -1;
-                stepTrigger = Long.MAX_VALUE;
                 pauseRequested = true;
             }
+            updateStepTrigger();
         });
     }
 
@@ -322,6 +373,7 @@ public final class Gate {
                 boolean closed = stopRequested || pauseRequested || !SAFE_POINT_WORK.isEmpty();
                 boolean quiet = true;
                 if (!closed) {
+                    pausePrepared = false;
                     if (attention != 0) {
                         attention = 0;
                         REOPENED.signalAll();
@@ -337,7 +389,14 @@ public final class Gate {
                         SAFE_POINT_WORK.clear();
                         moveTo(GateState.CHECKPOINTING);
                     } else if (pauseRequested) {
-                        moveTo(quiet ? GateState.PAUSED : GateState.PAUSING);
+                        PauseHook hook = pauseHook;
+                        if (quiet && !pausePrepared && hook != null && hook.needed()) {
+                            work = List.of(hook::run);
+                            moveTo(GateState.CHECKPOINTING);
+                        } else {
+                            moveTo(quiet ? GateState.PAUSED : GateState.PAUSING);
+                        }
+                        pausePrepared |= quiet;
                     }
                 }
                 if (work == null && UNDELIVERED.isEmpty()) {

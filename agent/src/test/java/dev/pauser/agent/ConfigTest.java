@@ -51,7 +51,7 @@ class ConfigTest {
     void unknownKeyNamesTheKeyItsSourceAndTheKnownKeys() {
         ConfigException e = assertThrows(ConfigException.class, () -> Config.load("bogus=1", props(), Map.of()));
         assertEquals("pauser: unknown option 'bogus' (agent argument); known options: dir, onSignal, graceSeconds, "
-                + "pauseAtStep, log", e.getMessage());
+                + "pauseAtStep, log, every, interval, keep, keepEvery, resume, onMismatch, async, checkpointOnPause", e.getMessage());
         e = assertThrows(ConfigException.class, () -> Config.load(null, props("pauser.pauseAt", "3"), Map.of()));
         assertTrue(e.getMessage().contains("'pauseAt' (system property -Dpauser.pauseAt)"), e.getMessage());
         e = assertThrows(ConfigException.class, () -> Config.load(null, props(), Map.of("PAUSER_GRACE", "3")));
