@@ -161,6 +161,26 @@ class CliIT {
         }
     }
 
+    /** A step longer than the wait: exit 4 with one line, and the pause still takes effect once the step ends. */
+    @Test
+    void pauseWaitTimesOutWhileAStepRuns() throws Exception {
+        try (ChildJvm child = ChildJvm.builder().agent("dir=" + dir)
+                .main(Trainer.class, "--steps", "20", "--delay-ms", "3000", "--log").start()) {
+            child.awaitLine("ready", Duration.ofSeconds(30));
+            PauserMXBean mbean = child.pauser();
+            long deadline = System.currentTimeMillis() + 10_000;
+            while (mbean.getTrainerThreads() == 0 && System.currentTimeMillis() < deadline) {
+                Thread.sleep(10); // the worker is inside its first (three-second) step once it is counted
+            }
+            String pid = Long.toString(child.pid());
+            Result r = pauser("pause", pid, "--wait=200ms");
+            assertEquals(4, r.exit(), r.toString());
+            String line = r.oneErrorLine();
+            assertTrue(line.startsWith("pauser: JVM " + pid + " did not pause within 200ms (state PAUSING"), line);
+            assertEquals("PAUSED", mbean.pauseAndWait(10_000), "the pause stays requested after the timeout");
+        }
+    }
+
     @Test
     void statusOfAPidWithNoProcessFailsWithOneLine() throws Exception {
         long pid = unusedPid();
