@@ -1,6 +1,5 @@
 package dev.pauser.cli;
 
-import com.sun.tools.attach.VirtualMachine;
 import com.sun.tools.attach.VirtualMachineDescriptor;
 import dev.pauser.agent.jmx.PauserMXBean;
 import java.util.ArrayList;
@@ -63,33 +62,15 @@ final class ListCommand implements Callable<Integer> {
 
     /** The row for one JVM, or null when it does not run the agent or cannot be reached. */
     private static Map<String, Object> probe(VirtualMachineDescriptor d) {
-        String version;
-        try {
-            VirtualMachine vm = Jvms.attach(d);
-            try {
-                version = Jvms.agentVersion(Jvms.systemProperties(vm));
-            } finally {
-                Jvms.detach(vm);
-            }
-        } catch (CliException e) {
-            return null;
-        }
-        if (version == null) {
-            return null; // only JVMs with the agent get a management agent started by us
-        }
-        String state = null;
-        Long step = null;
         try (Target target = Target.connect(d)) {
             PauserMXBean p = target.pauser();
-            state = p.getState();
-            step = p.getStep();
+            String displayName = d.displayName();
+            String main = displayName.isBlank() ? "" : displayName.trim().split("\\s+", 2)[0];
+            return Output.object("pid", Long.parseLong(d.id()), "mainClass", main, "displayName", displayName,
+                    "state", p.getState(), "step", p.getStep(), "version", p.getVersion());
         } catch (RuntimeException e) {
-            // the agent is there but JMX is not answering: still list it, state unknown
+            return null; // no agent there, attach refused, gone meanwhile: not ours to list
         }
-        String displayName = d.displayName();
-        String main = displayName.isBlank() ? "" : displayName.trim().split("\\s+", 2)[0];
-        return Output.object("pid", Long.parseLong(d.id()), "mainClass", main, "displayName", displayName,
-                "state", state, "step", step, "version", version);
     }
 
     private static String table(List<Map<String, Object>> rows) {
@@ -100,8 +81,7 @@ final class ListCommand implements Callable<Integer> {
                 "MAIN CLASS"));
         for (Map<String, Object> r : rows) {
             sb.append(System.lineSeparator()).append(String.format(Locale.ROOT, "%-8s %-9s %10s  %s", r.get("pid"),
-                    r.get("state") == null ? "?" : r.get("state"), r.get("step") == null ? "?" : r.get("step"),
-                    r.get("displayName")));
+                    r.get("state"), r.get("step"), r.get("displayName")));
         }
         return sb.toString();
     }
