@@ -18,7 +18,7 @@ final class PauseCommand implements Callable<Integer> {
     @Option(names = "--wait", arity = "0..1", fallbackValue = "60s", paramLabel = "<timeout>",
             converter = Timeouts.class,
             description = "Wait until PAUSED, at most this long (default 60s): 500ms, 30s, 2m, 1h or plain seconds. "
-                    + "Write --wait=30s when the pid comes after it.")
+                    + "Put it after the pid, or write --wait=30s.")
     Duration wait;
 
     @Mixin

@@ -39,6 +39,7 @@ public final class PauserCli implements Runnable {
     static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new PauserCli());
         cl.setExecutionExceptionHandler(new Failures());
+        cl.setParameterExceptionHandler(PauserCli::usageError);
         addExitCodes(cl);
         return cl;
     }
@@ -51,6 +52,18 @@ public final class PauserCli implements Runnable {
                 addExitCodes(sub);
             }
         }
+    }
+
+    /**
+     * A bad command line is one line too, pointing at the help, rather than the whole usage: scripts log stderr, and
+     * the error would scroll away above the usage.
+     */
+    private static int usageError(ParameterException ex, String[] args) {
+        CommandLine cmd = ex.getCommandLine();
+        cmd.getErr().println("pauser: " + Jvms.oneLine(ex) + " (see " + cmd.getCommandSpec().qualifiedName()
+                + " --help)");
+        cmd.getErr().flush();
+        return cmd.getCommandSpec().exitCodeOnInvalidInput();
     }
 
     @Override

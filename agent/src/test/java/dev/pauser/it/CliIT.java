@@ -283,13 +283,16 @@ class CliIT {
         assertEquals(0, version.exit(), version.toString());
         assertTrue(version.out().startsWith("pauser "), version.out());
 
+        // usage errors: exit 2 and one line pointing at the help
         Result none = pauser();
         assertEquals(2, none.exit(), none.toString());
+        assertEquals("pauser: Missing required subcommand (see pauser --help)", none.oneErrorLine());
         Result badWait = pauser("pause", "1", "--wait=soon");
         assertEquals(2, badWait.exit(), badWait.toString());
-        assertTrue(badWait.err().contains("'soon' is not a timeout"), badWait.toString());
+        assertTrue(badWait.oneErrorLine().contains("'soon' is not a timeout"), badWait.toString());
         Result badPid = pauser("status", "abc");
         assertEquals(2, badPid.exit(), badPid.toString());
+        assertTrue(badPid.oneErrorLine().endsWith("(see pauser status --help)"), badPid.toString());
     }
 
     /** A pid no process has now: counted down from Linux's largest possible pid (2^22 - 1), rarely handed out. */
