@@ -47,7 +47,7 @@ final class AttachCommand implements Callable<Integer> {
                                 + (args.isEmpty() ? "" : "; options not applied: " + args));
                 return ExitCodes.OK;
             }
-            check(args, props);
+            check(args, props, Jvms.pauserEnvironment(pid));
             vm.loadAgent(jar.toString(), args.isEmpty() ? null : args);
             version = Jvms.agentVersion(Jvms.systemProperties(vm));
         } catch (AgentInitializationException e) {
@@ -66,13 +66,13 @@ final class AttachCommand implements Callable<Integer> {
     }
 
     /**
-     * Checks the options here, as the agent will (with the JVM's own -Dpauser.* properties): the Attach API reports an
-     * agent that failed to start without its reason, so a typo would otherwise read "agent failed to initialize".
-     * The JVM's PAUSER_* environment is not visible from here; the agent still checks it.
+     * Checks the options here, as the agent will, with the JVM's own -Dpauser.* properties and PAUSER_* environment:
+     * the Attach API reports an agent that failed to start without its reason, so a typo would otherwise read only
+     * "agent failed to initialize".
      */
-    private static void check(String args, Properties targetProps) {
+    private static void check(String args, Properties targetProps, Map<String, String> targetEnv) {
         try {
-            Config.load(args, targetProps, Map.of());
+            Config.load(args, targetProps, targetEnv);
         } catch (ConfigException e) {
             throw new CliException(ExitCodes.FAILED, e.getMessage().replaceFirst("^pauser: ", ""));
         }

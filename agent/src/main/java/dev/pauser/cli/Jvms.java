@@ -5,10 +5,13 @@ import com.sun.tools.attach.VirtualMachine;
 import com.sun.tools.attach.VirtualMachineDescriptor;
 import dev.pauser.agent.AgentStarter;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 
 /** Finding and attaching to local JVMs through the Attach API, as jcmd and JConsole do. */
@@ -78,6 +81,26 @@ final class Jvms {
         } catch (IOException e) {
             // nothing is left to clean up on our side; the target drops the connection itself
         }
+    }
+
+    /**
+     * The PAUSER_* variables of a JVM's environment, as it saw them at start (what {@code System.getenv} returns
+     * there), read from /proc on Linux; empty where that cannot be read.
+     */
+    static Map<String, String> pauserEnvironment(long pid) {
+        Map<String, String> env = new HashMap<>();
+        try {
+            byte[] raw = Files.readAllBytes(Paths.get("/proc", Long.toString(pid), "environ"));
+            for (String entry : new String(raw, StandardCharsets.UTF_8).split("\0")) {
+                int eq = entry.indexOf('=');
+                if (entry.startsWith("PAUSER_") && eq > 0) {
+                    env.put(entry.substring(0, eq), entry.substring(eq + 1));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux, or not readable: the agent still checks its environment itself
+        }
+        return env;
     }
 
     /** pauser.jar: the jar this class was loaded from, which is also the agent. */
