@@ -1,0 +1,80 @@
+package dev.pauser.cli;
+
+import com.sun.tools.attach.AgentInitializationException;
+import com.sun.tools.attach.AgentLoadException;
+import com.sun.tools.attach.VirtualMachine;
+import dev.pauser.agent.Config;
+import dev.pauser.agent.ConfigException;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "attach", mixinStandardHelpOptions = true,
+        description = {"Load the Pauser agent into a running JVM that was started without it.",
+            "@TrainStep classes already loaded are instrumented in place; steps in flight count from their next call.",
+            "If the agent is already loaded there, says so and exits 0 (the options given are not applied)."})
+final class AttachCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "<pid>", description = "Process id of the JVM (see pauser list).")
+    long pid;
+
+    @Parameters(index = "1..*", paramLabel = "<key=value>",
+            description = "Agent options, as after -javaagent:pauser.jar= (dir, onSignal, graceSeconds, pauseAtStep, "
+                    + "log); separate words or one comma-separated word.")
+    List<String> options = new ArrayList<>();
+
+    @Mixin
+    Output out;
+
+    @Override
+    public Integer call() {
+        Path jar = Jvms.ownJar();
+        String args = String.join(",", options);
+        VirtualMachine vm = Jvms.attach(pid);
+        String version;
+        try {
+            Properties props = Jvms.systemProperties(vm);
+            String loaded = Jvms.agentVersion(props);
+            if (loaded != null) {
+                out.print(Output.object("pid", pid, "loaded", false, "alreadyLoaded", true, "version", loaded),
+                        "the Pauser agent " + loaded + " is already loaded in JVM " + pid
+                                + (args.isEmpty() ? "" : "; options not applied: " + args));
+                return ExitCodes.OK;
+            }
+            check(args, props, Jvms.pauserEnvironment(pid));
+            vm.loadAgent(jar.toString(), args.isEmpty() ? null : args);
+            version = Jvms.agentVersion(Jvms.systemProperties(vm));
+        } catch (AgentInitializationException e) {
+            // The JDK's message here is generic ("agent failed to initialize"); the reason is on the JVM's stderr.
+            throw new CliException(ExitCodes.FAILED, "the Pauser agent failed to start in JVM " + pid + " ("
+                    + Jvms.oneLine(e) + "); the reason is in that JVM's standard error");
+        } catch (AgentLoadException | IOException e) {
+            throw new CliException(ExitCodes.CANNOT_ATTACH, "cannot load the Pauser agent into JVM " + pid + ": "
+                    + Jvms.oneLine(e));
+        } finally {
+            Jvms.detach(vm);
+        }
+        out.print(Output.object("pid", pid, "loaded", true, "alreadyLoaded", false, "version", version),
+                "loaded the Pauser agent " + version + " into JVM " + pid + (args.isEmpty() ? "" : " with " + args));
+        return ExitCodes.OK;
+    }
+
+    /**
+     * Checks the options here, as the agent will, with the JVM's own -Dpauser.* properties and PAUSER_* environment:
+     * the Attach API reports an agent that failed to start without its reason, so a typo would otherwise read only
+     * "agent failed to initialize".
+     */
+    private static void check(String args, Properties targetProps, Map<String, String> targetEnv) {
+        try {
+            Config.load(args, targetProps, targetEnv);
+        } catch (ConfigException e) {
+            throw new CliException(ExitCodes.FAILED, e.getMessage().replaceFirst("^pauser: ", ""));
+        }
+    }
+}

@@ -1,0 +1,128 @@
+package dev.pauser.cli;
+
+import com.sun.tools.attach.AttachNotSupportedException;
+import com.sun.tools.attach.VirtualMachine;
+import com.sun.tools.attach.VirtualMachineDescriptor;
+import dev.pauser.agent.AgentStarter;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+/** Finding and attaching to local JVMs through the Attach API, as jcmd and JConsole do. */
+final class Jvms {
+    private Jvms() {
+    }
+
+    /** The JVMs this user can see, without this command's own. */
+    static List<VirtualMachineDescriptor> list() {
+        String self = Long.toString(ProcessHandle.current().pid());
+        return VirtualMachine.list().stream().filter(d -> !d.id().equals(self)).toList();
+    }
+
+    /**
+     * Attaches to {@code pid}. Only to a JVM the Attach API lists: on Linux, attaching means sending SIGQUIT, which
+     * would kill a process that is not a JVM, so a pid is never attached to blindly.
+     */
+    static VirtualMachine attach(long pid) {
+        if (pid == ProcessHandle.current().pid()) {
+            throw new CliException(ExitCodes.NOT_FOUND, "pid " + pid + " is this pauser command itself");
+        }
+        VirtualMachineDescriptor found = null;
+        for (VirtualMachineDescriptor d : VirtualMachine.list()) {
+            if (d.id().equals(Long.toString(pid))) {
+                found = d;
+            }
+        }
+        if (found == null) {
+            boolean alive = ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+            throw new CliException(ExitCodes.NOT_FOUND, "no JVM with pid " + pid
+                    + (alive ? " (process " + pid + " is not a Java VM this user can attach to)" : ""));
+        }
+        return attach(found);
+    }
+
+    static VirtualMachine attach(VirtualMachineDescriptor d) {
+        try {
+            return VirtualMachine.attach(d);
+        } catch (AttachNotSupportedException | IOException e) {
+            throw new CliException(ExitCodes.CANNOT_ATTACH, "cannot attach to JVM " + d.id() + ": " + oneLine(e));
+        }
+    }
+
+    /** The JVM's system properties; the agent announces itself there (no JMX needed to find out). */
+    static Properties systemProperties(VirtualMachine vm) {
+        try {
+            return vm.getSystemProperties();
+        } catch (IOException e) {
+            throw new CliException(ExitCodes.CANNOT_ATTACH, "cannot read the system properties of JVM " + vm.id()
+                    + ": " + oneLine(e));
+        }
+    }
+
+    /** The version of the Pauser agent loaded in the JVM, or null when none is. */
+    static String agentVersion(Properties props) {
+        return props.getProperty(AgentStarter.VERSION_PROPERTY);
+    }
+
+    static CliException notLoaded(String pid) {
+        return new CliException(ExitCodes.NOT_FOUND, "JVM " + pid
+                + " does not run the Pauser agent; load it with: pauser attach " + pid);
+    }
+
+    static void detach(VirtualMachine vm) {
+        try {
+            vm.detach();
+        } catch (IOException e) {
+            // nothing is left to clean up on our side; the target drops the connection itself
+        }
+    }
+
+    /**
+     * The PAUSER_* variables of a JVM's environment, as it saw them at start (what {@code System.getenv} returns
+     * there), read from /proc on Linux; empty where that cannot be read.
+     */
+    static Map<String, String> pauserEnvironment(long pid) {
+        Map<String, String> env = new HashMap<>();
+        try {
+            byte[] raw = Files.readAllBytes(Paths.get("/proc", Long.toString(pid), "environ"));
+            for (String entry : new String(raw, StandardCharsets.UTF_8).split("\0")) {
+                int eq = entry.indexOf('=');
+                if (entry.startsWith("PAUSER_") && eq > 0) {
+                    env.put(entry.substring(0, eq), entry.substring(eq + 1));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux, or not readable: the agent still checks its environment itself
+        }
+        return env;
+    }
+
+    /** pauser.jar: the jar this class was loaded from, which is also the agent. */
+    static Path ownJar() {
+        Path p;
+        try {
+            p = Paths.get(Jvms.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        } catch (Exception e) {
+            throw new CliException(ExitCodes.FAILED, "cannot locate pauser.jar: " + e);
+        }
+        if (!Files.isRegularFile(p)) {
+            throw new CliException(ExitCodes.FAILED, "attach needs pauser.jar, but this command runs from " + p);
+        }
+        return p;
+    }
+
+    /** An exception as one line: its message (or its class when it has none), newlines folded. */
+    static String oneLine(Throwable e) {
+        String m = e.getMessage();
+        if (m == null || m.isBlank()) {
+            m = e.getClass().getSimpleName();
+        }
+        return m.replaceAll("\\s*\\R\\s*", " ").trim();
+    }
+}

@@ -1,0 +1,88 @@
+package dev.pauser.cli;
+
+import com.sun.tools.attach.VirtualMachineDescriptor;
+import dev.pauser.agent.jmx.PauserMXBean;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+@Command(name = "list", mixinStandardHelpOptions = true,
+        description = {"List the local JVMs that run the Pauser agent: pid, state, step, main class.",
+            "JVMs of other users, JVMs that refuse attach and JVMs without the agent are left out."})
+final class ListCommand implements Callable<Integer> {
+    /** Attaching waits for a slow or busy JVM; several at once keep one such JVM from holding up the list. */
+    private static final int PARALLEL = 4;
+    /** A JVM that has not answered by then is left out rather than hanging the command. */
+    private static final long PROBE_SECONDS = 15;
+
+    @Mixin
+    Output out;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        List<VirtualMachineDescriptor> jvms = Jvms.list();
+        List<Map<String, Object>> rows = new ArrayList<>();
+        if (!jvms.isEmpty()) {
+            ExecutorService pool = Executors.newFixedThreadPool(Math.min(PARALLEL, jvms.size()), r -> {
+                Thread t = new Thread(r, "pauser-list");
+                t.setDaemon(true); // a JVM that never answers must not keep this command alive
+                return t;
+            });
+            try {
+                List<Future<Map<String, Object>>> probes = new ArrayList<>();
+                for (VirtualMachineDescriptor d : jvms) {
+                    probes.add(pool.submit(() -> probe(d)));
+                }
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(PROBE_SECONDS);
+                for (Future<Map<String, Object>> f : probes) {
+                    try {
+                        Map<String, Object> row = f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                        if (row != null) {
+                            rows.add(row);
+                        }
+                    } catch (Exception e) {
+                        // odd JVM (gone, refusing, too slow): not ours to list
+                    }
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+        out.print(rows, table(rows));
+        return ExitCodes.OK;
+    }
+
+    /** The row for one JVM, or null when it does not run the agent or cannot be reached. */
+    private static Map<String, Object> probe(VirtualMachineDescriptor d) {
+        try (Target target = Target.connect(d)) {
+            PauserMXBean p = target.pauser();
+            String displayName = d.displayName();
+            String main = displayName.isBlank() ? "" : displayName.trim().split("\\s+", 2)[0];
+            return Output.object("pid", Long.parseLong(d.id()), "mainClass", main, "displayName", displayName,
+                    "state", p.getState(), "step", p.getStep(), "version", p.getVersion());
+        } catch (RuntimeException e) {
+            return null; // no agent there, attach refused, gone meanwhile: not ours to list
+        }
+    }
+
+    private static String table(List<Map<String, Object>> rows) {
+        if (rows.isEmpty()) {
+            return "no local JVM runs the Pauser agent";
+        }
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-8s %-9s %10s  %s", "PID", "STATE", "STEP",
+                "MAIN CLASS"));
+        for (Map<String, Object> r : rows) {
+            sb.append(System.lineSeparator()).append(String.format(Locale.ROOT, "%-8s %-9s %10s  %s", r.get("pid"),
+                    r.get("state"), r.get("step"), r.get("displayName")));
+        }
+        return sb.toString();
+    }
+}

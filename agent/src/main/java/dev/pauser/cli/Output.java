@@ -1,0 +1,48 @@
+package dev.pauser.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * The {@code --json} option, mixed into every command, and the one place that writes results: either the human text or
+ * one JSON value on one line. Errors never come here; they go to standard error as one line (see {@link PauserCli}).
+ */
+final class Output {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Option(names = "--json", description = "Print the result as one line of JSON on standard output, for scripts.")
+    boolean json;
+
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec command;
+
+    /** Prints {@code value} as JSON with {@code --json}, else {@code text}. */
+    void print(Object value, String text) {
+        PrintWriter out = command.commandLine().getOut();
+        if (json) {
+            try {
+                out.println(JSON.writeValueAsString(value));
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException("cannot write JSON: " + e.getMessage(), e);
+            }
+        } else {
+            out.println(text);
+        }
+        out.flush();
+    }
+
+    /** An ordered map for JSON objects: keys in the order given, so output is stable for people reading it too. */
+    static Map<String, Object> object(Object... keysAndValues) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            m.put((String) keysAndValues[i], keysAndValues[i + 1]);
+        }
+        return m;
+    }
+}

@@ -1,0 +1,54 @@
+package dev.pauser.cli;
+
+import dev.pauser.agent.jmx.PauserMXBean;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "pause", mixinStandardHelpOptions = true,
+        description = {"Pause a training run at the next step boundary of every trainer thread.",
+            "Returns at once (state PAUSING or PAUSED), or with --wait once the pause has taken effect."})
+final class PauseCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "<pid>", description = "Process id of the JVM (see pauser list).")
+    long pid;
+
+    @Option(names = "--wait", arity = "0..1", fallbackValue = "60s", paramLabel = "<timeout>",
+            converter = Timeouts.class,
+            description = "Wait until PAUSED, at most this long (default 60s): 500ms, 30s, 2m, 1h or plain seconds. "
+                    + "Put it after the pid, or write --wait=30s.")
+    Duration wait;
+
+    @Mixin
+    Output out;
+
+    @Override
+    public Integer call() {
+        try (Target target = Target.connect(pid)) {
+            PauserMXBean p = target.pauser();
+            if (wait == null) {
+                p.pause();
+                String state = p.getState();
+                out.print(Output.object("pid", pid, "state", state, "step", p.getStep()),
+                        "asked JVM " + pid + " to pause (state " + state + ")");
+                return ExitCodes.OK;
+            }
+            String state = p.pauseAndWait(wait.toMillis());
+            long step = p.getStep();
+            if (state.equals("STOPPING")) {
+                throw new CliException(ExitCodes.FAILED, "JVM " + pid + " is stopping; it will not pause");
+            }
+            if (!state.equals("PAUSED")) {
+                // The request stays: the run pauses at its next boundary unless resumed.
+                throw new CliException(ExitCodes.TIMED_OUT, "JVM " + pid + " did not pause within "
+                        + Timeouts.format(wait) + " (state " + state + ", a step is still running); "
+                        + "the pause stays requested, pauser resume " + pid + " withdraws it");
+            }
+            out.print(Output.object("pid", pid, "state", state, "step", step),
+                    "JVM " + pid + " is PAUSED at step " + step);
+            return ExitCodes.OK;
+        }
+    }
+}

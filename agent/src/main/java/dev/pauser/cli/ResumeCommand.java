@@ -1,0 +1,42 @@
+package dev.pauser.cli;
+
+import dev.pauser.agent.jmx.PauserMXBean;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "resume", mixinStandardHelpOptions = true,
+        description = "Let a paused (or pausing) training run take steps again. Returns at once.")
+final class ResumeCommand implements Callable<Integer> {
+    /** How long to watch for the gate to leave PAUSED, so the state printed is the one resume leads to. */
+    private static final long SETTLE_MILLIS = 2000;
+
+    @Parameters(index = "0", paramLabel = "<pid>", description = "Process id of the JVM (see pauser list).")
+    long pid;
+
+    @Mixin
+    Output out;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        try (Target target = Target.connect(pid)) {
+            PauserMXBean p = target.pauser();
+            p.resume();
+            // The gate's control thread reopens it a moment later; report the state after that, not before.
+            String state = p.getState();
+            long deadline = System.currentTimeMillis() + SETTLE_MILLIS;
+            while ((state.equals("PAUSED") || state.equals("PAUSING")) && System.currentTimeMillis() < deadline) {
+                Thread.sleep(10);
+                state = p.getState();
+            }
+            if (state.equals("STOPPING")) {
+                throw new CliException(ExitCodes.FAILED, "JVM " + pid + " is stopping; resume has no effect");
+            }
+            long step = p.getStep();
+            out.print(Output.object("pid", pid, "state", state, "step", step),
+                    "JVM " + pid + " resumed at step " + step + " (state " + state + ")");
+            return ExitCodes.OK;
+        }
+    }
+}

@@ -1,0 +1,67 @@
+package dev.pauser.cli;
+
+import dev.pauser.agent.jmx.PauserMXBean;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "status", mixinStandardHelpOptions = true,
+        description = "Show the state of a training run: state, step, paused since, steps/s, trainer threads, "
+                + "pauseAtStep, directory, agent version.")
+final class StatusCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "<pid>", description = "Process id of the JVM (see pauser list).")
+    long pid;
+
+    @Mixin
+    Output out;
+
+    @Override
+    public Integer call() {
+        try (Target target = Target.connect(pid)) {
+            PauserMXBean p = target.pauser();
+            long pausedSince = p.getPausedSinceMillis();
+            Map<String, Object> json = Output.object(
+                    "pid", pid,
+                    "state", p.getState(),
+                    "step", p.getStep(),
+                    "paused", p.isPaused(),
+                    "pausedSinceMillis", pausedSince,
+                    "stepsPerSecond", p.getStepsPerSecond(),
+                    "trainerThreads", p.getTrainerThreads(),
+                    "pauseAtStep", p.getPauseAtStep(),
+                    "directory", p.getDirectory(),
+                    "pauseFile", p.getPauseFile(),
+                    "onSignal", p.getOnSignal(),
+                    "graceSeconds", p.getGraceSeconds(),
+                    "version", p.getVersion());
+            out.print(json, text(json, pausedSince));
+        }
+        return ExitCodes.OK;
+    }
+
+    private static String text(Map<String, Object> s, long pausedSince) {
+        long pauseAt = (long) s.get("pauseAtStep");
+        String since = pausedSince < 0 ? "-"
+                : Instant.ofEpochMilli(pausedSince) + " (" + (System.currentTimeMillis() - pausedSince) / 1000 + " s ago)";
+        return String.join(System.lineSeparator(),
+                line("pid", s.get("pid")),
+                line("state", s.get("state")),
+                line("step", s.get("step")),
+                line("paused since", since),
+                line("steps/s", String.format(Locale.ROOT, "%.1f", (double) s.get("stepsPerSecond"))),
+                line("trainer threads", s.get("trainerThreads")),
+                line("pause at step", pauseAt < 0 ? "-" : pauseAt),
+                line("directory", s.get("directory")),
+                line("pause file", s.get("pauseFile")),
+                line("on signal", s.get("onSignal") + " (grace " + s.get("graceSeconds") + " s)"),
+                line("agent version", s.get("version")));
+    }
+
+    private static String line(String label, Object value) {
+        return String.format(Locale.ROOT, "%-16s %s", label, value);
+    }
+}
