@@ -17,6 +17,8 @@ public final class AgentStarter {
     /** System property announcing the agent to the {@code pauser} command line (read through the Attach API). */
     public static final String VERSION_PROPERTY = "pauser.agent.version";
     public static final String DIR_PROPERTY = "pauser.agent.dir";
+    /** Why the last late load of the agent did not start (bad options), for the attaching tool. */
+    public static final String ERROR_PROPERTY = "pauser.agent.error";
 
     private static boolean started;
 
@@ -33,7 +35,11 @@ public final class AgentStarter {
             config = Config.load(args, System.getProperties(), System.getenv());
         } catch (ConfigException e) {
             if (lateAttach) {
-                throw e; // the attaching tool reports it; the running app must not die of a typo
+                // The running app must not die of a typo, and a throw here only gives the attaching tool "agent failed
+                // to initialize" plus a stack trace in the app's output: leave one line and the reason for tools.
+                System.setProperty(ERROR_PROPERTY, e.getMessage());
+                System.err.println(e.getMessage());
+                return;
             }
             System.err.println(e.getMessage());
             System.err.flush();

@@ -1,5 +1,6 @@
 package dev.pauser.agent;
 
+import dev.pauser.agent.state.StateRestore.OnMismatch;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.nio.file.Paths;
@@ -77,22 +78,17 @@ public final class Config {
                 }
                 return v;
             });
-    private static final Option<Boolean> ON_MISMATCH_WARN =
-            new Option<>("onMismatch", "fail", "fail or warn", v -> parseEnum(OnMismatch.class, v) == OnMismatch.WARN);
+    private static final Option<OnMismatch> ON_MISMATCH =
+            new Option<>("onMismatch", "fail", "fail or warn", v -> parseEnum(OnMismatch.class, v));
     private static final Option<Boolean> ASYNC = new Option<>("async", "true", "true or false", Config::parseBoolean);
     private static final Option<Boolean> CHECKPOINT_ON_PAUSE =
             new Option<>("checkpointOnPause", "true", "true or false", Config::parseBoolean);
-
-    /** What to do when the code's @TrainState fields differ from the checkpoint's. */
-    public enum OnMismatch {
-        FAIL, WARN
-    }
 
     private static final Map<String, Option<?>> OPTIONS = new LinkedHashMap<>();
 
     static {
         for (Option<?> o : new Option<?>[] {DIR, ON_SIGNAL, GRACE_SECONDS, PAUSE_AT_STEP, LOG, EVERY, INTERVAL, KEEP,
-            KEEP_EVERY, RESUME, ON_MISMATCH_WARN, ASYNC, CHECKPOINT_ON_PAUSE}) {
+            KEEP_EVERY, RESUME, ON_MISMATCH, ASYNC, CHECKPOINT_ON_PAUSE}) {
             OPTIONS.put(o.key, o);
         }
     }
@@ -132,7 +128,7 @@ public final class Config {
                 int eq = pair.indexOf('=');
                 if (eq <= 0) {
                     throw new ConfigException("pauser: agent argument '" + pair.trim()
-                            + "' is not key=value; write -javaagent:pauser.jar=key=value,key=value (keys: "
+                            + "' is not key=value; write key=value,key=value (keys: "
                             + String.join(", ", OPTIONS.keySet()) + ")");
                 }
                 put(values, sources, pair.substring(0, eq).trim(), pair.substring(eq + 1).trim(), "agent argument");
@@ -230,7 +226,7 @@ public final class Config {
     }
 
     public OnMismatch onMismatch() {
-        return get(ON_MISMATCH_WARN) ? OnMismatch.WARN : OnMismatch.FAIL;
+        return get(ON_MISMATCH);
     }
 
     public boolean async() {
