@@ -90,11 +90,12 @@ public final class CheckpointStore implements Closeable {
 
     /**
      * What a commit did. {@code bytes}: the size of the files written; {@code nanos}: from the first write to the durable
-     * {@code latest} pointer; {@code deleted}: checkpoints removed by retention afterwards; {@code retentionProblems}:
-     * one line per checkpoint retention failed to remove (the commit itself succeeded).
+     * {@code latest} pointer; {@code deleted}: checkpoints removed by retention afterwards; {@code warnings}: one line
+     * each for what went wrong after the checkpoint was durable (the {@code latest} pointer could not be updated, a
+     * checkpoint retention could not remove). The commit itself succeeded; the caller logs them.
      */
     public record CommitResult(long step, Path dir, long bytes, long nanos, List<Path> deleted,
-            List<String> retentionProblems) {
+            List<String> warnings) {
     }
 
     private static final int STAGING_BYTES = 8 << 20;
@@ -252,6 +253,8 @@ public final class CheckpointStore implements Closeable {
      * Writes checkpoint {@code step} atomically (see the class comment), updates {@code latest}, then applies retention.
      *
      * @param info free-form strings recorded in the manifest (trainer classes, options, ...)
+     * <p>{@code bytes} in the result counts the checkpoint's files plus the {@code latest} pointer's few bytes.
+     *
      * @throws CheckpointException when the checkpoint does not fit the free space or a write fails; the partial
      *     directory is removed and every existing checkpoint is left as it was
      * @throws IllegalArgumentException when the entries are inconsistent (duplicate keys, data length not matching the
@@ -321,24 +324,26 @@ public final class CheckpointStore implements Closeable {
         if (old != null) {
             deleteQuietly(old);
         }
+        List<String> warnings = new ArrayList<>();
+        Path latestTmp = root.resolve(CheckpointNames.LATEST_TMP);
         try {
-            Path latestTmp = root.resolve(CheckpointNames.LATEST_TMP);
             Files.deleteIfExists(latestTmp);
             writeBytes(io, latestTmp, (name + "\n").getBytes(StandardCharsets.UTF_8));
             io.moveAtomically(latestTmp, root.resolve(CheckpointNames.LATEST));
             io.syncDirectory(root);
         } catch (IOException e) {
-            // The checkpoint itself is durable and valid; resume finds it by scanning, not through the pointer.
-            throw new CheckpointException(root + ": checkpoint " + name + " is written, but updating "
-                    + CheckpointNames.LATEST + " failed: " + e, e);
+            // The checkpoint itself is durable and valid, and resume finds checkpoints by scanning, not through the
+            // pointer: a warning, not a failed commit.
+            deleteQuietly(latestTmp);
+            warnings.add(root + ": checkpoint " + name + " is written, but updating " + CheckpointNames.LATEST
+                    + " failed: " + e);
         }
         long nanos = System.nanoTime() - t0;
 
         protectedSteps.removeIf(s -> s < step);
         List<Path> deleted = new ArrayList<>();
-        List<String> problems = new ArrayList<>();
-        applyRetention(step, deleted, problems);
-        return new CommitResult(step, target, p.totalBytes, nanos, List.copyOf(deleted), List.copyOf(problems));
+        applyRetention(step, deleted, warnings);
+        return new CommitResult(step, target, p.totalBytes, nanos, List.copyOf(deleted), List.copyOf(warnings));
     }
 
     // ---------------------------------------------------------------------------------------------------------------
