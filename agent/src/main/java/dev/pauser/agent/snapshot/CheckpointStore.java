@@ -207,8 +207,14 @@ public final class CheckpointStore implements Closeable {
         return list(root);
     }
 
-    /** Checkpoint directories under {@code root}, newest (highest step) first. Only names {@code ckpt-<digits>}. */
+    /**
+     * Checkpoint directories under {@code root}, newest (highest step) first. Only names {@code ckpt-<digits>} that are
+     * real directories (not symbolic links). A root that does not exist holds none.
+     */
     public static List<Path> list(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return List.of();
+        }
         List<Map.Entry<Long, Path>> found = new ArrayList<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(root)) {
             for (Path p : ds) {

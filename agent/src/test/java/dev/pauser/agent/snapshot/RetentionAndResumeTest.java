@@ -182,6 +182,14 @@ class RetentionAndResumeTest {
     }
 
     @Test
+    void nothingToResumeFromInAMissingDirectory() throws Exception {
+        Resume.Scan scan = Resume.newestValid(tmp.resolve("never-created"));
+        assertTrue(scan.chosen().isEmpty());
+        assertEquals(List.of(), scan.skipped());
+        assertTrue(Resume.loadNewestValid(tmp.resolve("never-created")).checkpoint().isEmpty());
+    }
+
+    @Test
     void resolveTakesACheckpointOrARoot() throws Exception {
         Path a;
         Path b;
