@@ -1,6 +1,9 @@
 package dev.pauser.agent.snapshot;
 
-/** Element types of tensors, named as in the safetensors format. */
+/**
+ * Element types of a {@link TensorEntry}. Every one has the same name in the safetensors format, so a Python reader maps
+ * them one to one (F64 = float64, I16 = int16, U16 = uint16, BOOL = bool, one byte, 0 or 1).
+ */
 public enum DType {
     F64(8), F32(4), I64(8), I32(4), I16(2), U16(2), I8(1), U8(1), BOOL(1);
 
@@ -10,13 +13,23 @@ public enum DType {
         this.size = size;
     }
 
-    /** bytes per element */
+    /** Bytes per element. */
     public int size() {
         return size;
     }
 
-    /** safetensors name, e.g. "F32" */
+    /** The safetensors name, e.g. {@code "F32"}. */
     public String safetensorsName() {
         return name();
+    }
+
+    /** The type for a safetensors name, or {@code null} when it is not one Pauser writes. */
+    public static DType fromSafetensorsName(String name) {
+        for (DType t : values()) {
+            if (t.name().equals(name)) {
+                return t;
+            }
+        }
+        return null;
     }
 }

@@ -1,0 +1,52 @@
+package dev.pauser.agent.snapshot;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Picks the checkpoint to resume from: the newest (highest step) that verifies completely. Every newer one that does not
+ * is reported with the reason, for the caller to log loudly.
+ */
+public final class Resume {
+    private Resume() {
+    }
+
+    /** A checkpoint passed over, and why (one line naming the directory and, where known, the field). */
+    public record Skipped(Path dir, String reason) {
+    }
+
+    public record Scan(Optional<Path> chosen, List<Skipped> skipped) {
+    }
+
+    public record Loaded(Optional<LoadedCheckpoint> checkpoint, List<Skipped> skipped) {
+    }
+
+    /** Verifies candidates newest first with bounded memory ({@link CheckpointReader#verify}); loads nothing. */
+    public static Scan newestValid(Path root) throws IOException {
+        List<Skipped> skipped = new ArrayList<>();
+        for (Path dir : CheckpointStore.list(root)) {
+            VerifyReport r = CheckpointReader.verify(dir);
+            if (r.ok()) {
+                return new Scan(Optional.of(dir), List.copyOf(skipped));
+            }
+            skipped.add(new Skipped(dir, String.join("; ", r.problems())));
+        }
+        return new Scan(Optional.empty(), List.copyOf(skipped));
+    }
+
+    /** Loads candidates newest first; the first that loads (and so verifies) is returned. One read per checkpoint. */
+    public static Loaded loadNewestValid(Path root) throws IOException {
+        List<Skipped> skipped = new ArrayList<>();
+        for (Path dir : CheckpointStore.list(root)) {
+            try {
+                return new Loaded(Optional.of(CheckpointReader.load(dir)), List.copyOf(skipped));
+            } catch (CheckpointException e) {
+                skipped.add(new Skipped(dir, e.getMessage()));
+            }
+        }
+        return new Loaded(Optional.empty(), List.copyOf(skipped));
+    }
+}
