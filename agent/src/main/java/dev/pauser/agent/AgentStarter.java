@@ -1,12 +1,16 @@
 package dev.pauser.agent;
 
+import dev.pauser.agent.checkpoint.CheckpointAgent;
+import dev.pauser.agent.checkpoint.Checkpointer;
 import dev.pauser.agent.jmx.PauserControl;
 import dev.pauser.agent.jmx.PauserMBean;
+import dev.pauser.agent.state.ModuleOpener;
 import dev.pauser.boot.Gate;
 import java.io.File;
 import java.lang.instrument.Instrumentation;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
+import java.util.function.Consumer;
 import javax.management.MBeanServer;
 
 /**
@@ -47,25 +51,30 @@ public final class AgentStarter {
             return;
         }
         Log.setThreshold(config.log());
+        Path dir = config.dir().toAbsolutePath().normalize();
+        Path pauseFile = dir.resolve("PAUSE");
+        Housekeeping housekeeping = new Housekeeping(pauseFile);
+        Stopper stopper = new Stopper(config.graceSeconds());
+        PauserMBean[] mbean = new PauserMBean[1];
+
+        // Checkpointing comes before the instrumentation: on a late attach, steps run as soon as classes are
+        // retransformed, and each trainer must be registered (and, at premain, restored) at its very first step.
+        ModuleOpener.open(inst);
+        Checkpointer checkpointer = startCheckpoints(config, dir, lateAttach, stopper, mbean);
         try {
             Instrumenter.install(inst, new File(agentJar));
         } catch (Exception e) {
             throw new IllegalStateException("pauser: cannot install the instrumentation: " + e, e);
         }
 
-        Path dir = config.dir().toAbsolutePath().normalize();
-        Path pauseFile = dir.resolve("PAUSE");
-        Housekeeping housekeeping = new Housekeeping(pauseFile);
-        Stopper stopper = new Stopper(config.graceSeconds());
-
         Gate.addListener((from, to, step, millis) ->
                 Log.info("state " + from + " -> " + to + " at step " + step
                         + (from == dev.pauser.boot.GateState.PAUSED ? " (paused " + millis + " ms)" : "")));
         addJfrEvents();
         String version = version();
-        registerMBean(new PauserControl(dir.toString(), pauseFile.toString(), config.onSignal().name(),
+        mbean[0] = registerMBean(new PauserControl(dir.toString(), pauseFile.toString(), config.onSignal().name(),
                 config.graceSeconds(), version, housekeeping::stepsPerSecond,
-                () -> stopper.stop("stop requested over JMX", 0)));
+                () -> stopper.stop("stop requested over JMX", 0), checkpointer));
         if (config.onSignal() == Config.OnSignal.STOP) {
             SignalStop.install(stopper);
         }
@@ -81,6 +90,33 @@ public final class AgentStarter {
                 + (config.given().isEmpty() ? "" : "; options " + config.given()));
     }
 
+    private static Checkpointer startCheckpoints(Config config, Path dir, boolean lateAttach, Stopper stopper,
+            PauserMBean[] mbean) {
+        String resume = config.resume();
+        if (lateAttach && !resume.equals("never")) {
+            // The run is already going: restoring a checkpoint into it now would replace live state mid-training.
+            Log.info("attached to a running JVM: no resume (resume=" + resume + " applies at start-up only)");
+            resume = "never";
+        }
+        CheckpointAgent.Settings settings = new CheckpointAgent.Settings(dir, resume, config.onMismatch(),
+                config.keep(), config.keepEvery(), config.every(), config.interval(), config.async(),
+                config.checkpointOnPause(), config.graceSeconds());
+        Consumer<String> fatal = lateAttach
+                ? message -> Log.error(message.replace(System.lineSeparator(), " ")
+                        + " -- checkpoints are off in this JVM; training goes on")
+                : message -> {
+                    System.err.println(message);
+                    System.err.flush();
+                    System.exit(2);
+                };
+        Checkpointer.Listener notify = (result, reason) -> {
+            if (mbean[0] != null) {
+                mbean[0].checkpointed(result, reason);
+            }
+        };
+        return CheckpointAgent.start(settings, notify, fatal, stopper::addHook);
+    }
+
     private static void addJfrEvents() {
         try {
             Gate.addListener(new PauseEvents());
@@ -89,14 +125,16 @@ public final class AgentStarter {
         }
     }
 
-    private static void registerMBean(PauserControl control) {
+    private static PauserMBean registerMBean(PauserControl control) {
         try {
             PauserMBean mbean = new PauserMBean(control, PauserMBean.newEmitter());
             MBeanServer server = ManagementFactory.getPlatformMBeanServer();
             server.registerMBean(mbean, mbean.objectName());
             Gate.addListener(mbean);
+            return mbean;
         } catch (Exception e) {
             Log.error("cannot register the JMX MBean dev.pauser:type=Pauser: " + e);
+            return null;
         }
     }
 

@@ -2,6 +2,10 @@ package dev.pauser.agent.jmx;
 
 import dev.pauser.boot.Gate;
 import dev.pauser.boot.GateState;
+import dev.pauser.agent.checkpoint.Checkpointer;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.DoubleSupplier;
 
 /** The MXBean's implementation: every operation is a request to the gate or the stopper, none blocks but pauseAndWait. */
@@ -13,9 +17,11 @@ public final class PauserControl implements PauserMXBean {
     private final String version;
     private final DoubleSupplier stepsPerSecond;
     private final Runnable stop;
+    private final Checkpointer checkpointer;
 
     public PauserControl(String directory, String pauseFile, String onSignal, int graceSeconds, String version,
-            DoubleSupplier stepsPerSecond, Runnable stop) {
+            DoubleSupplier stepsPerSecond, Runnable stop, Checkpointer checkpointer) {
+        this.checkpointer = checkpointer;
         this.directory = directory;
         this.pauseFile = pauseFile;
         this.onSignal = onSignal;
@@ -103,6 +109,67 @@ public final class PauserControl implements PauserMXBean {
     @Override
     public void stop() {
         stop.run();
+    }
+
+    @Override
+    public void checkpoint() {
+        checkpointer.request("requested over JMX");
+    }
+
+    @Override
+    public String checkpointAndWait(long timeoutMillis) {
+        try {
+            return checkpointer.request("requested over JMX").get(Math.max(0, timeoutMillis), TimeUnit.MILLISECONDS)
+                    .describe();
+        } catch (TimeoutException e) {
+            return "checkpoint failed: not durable within " + timeoutMillis + " ms (state " + Gate.state()
+                    + "); it is still requested";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "checkpoint failed: interrupted";
+        } catch (ExecutionException e) {
+            return "checkpoint failed: " + e.getCause();
+        }
+    }
+
+    @Override
+    public long getLastCheckpointStep() {
+        return checkpointer.lastStep();
+    }
+
+    @Override
+    public String getLastCheckpointPath() {
+        return checkpointer.lastPath();
+    }
+
+    @Override
+    public long getLastCheckpointBytes() {
+        return checkpointer.lastBytes();
+    }
+
+    @Override
+    public long getLastCheckpointMillis() {
+        return checkpointer.lastMillis();
+    }
+
+    @Override
+    public long getLastCheckpointTimeMillis() {
+        return checkpointer.lastTimeMillis();
+    }
+
+    @Override
+    public String getLastError() {
+        return checkpointer.lastError();
+    }
+
+    @Override
+    public long getCheckpointEverySteps() {
+        return checkpointer.everySteps();
+    }
+
+    @Override
+    public void setCheckpointEverySteps(long steps) {
+        checkpointer.setEverySteps(steps);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.pauser.agent.jmx;
 
+import dev.pauser.agent.checkpoint.CheckpointResult;
 import dev.pauser.boot.GateListener;
 import dev.pauser.boot.GateState;
 import java.util.Map;
@@ -9,6 +10,7 @@ import javax.management.MBeanAttributeInfo;
 import javax.management.MBeanNotificationInfo;
 import javax.management.MBeanOperationInfo;
 import javax.management.MBeanParameterInfo;
+import javax.management.Notification;
 import javax.management.NotificationBroadcasterSupport;
 import javax.management.ObjectName;
 import javax.management.StandardEmitterMBean;
@@ -32,9 +34,18 @@ public final class PauserMBean extends StandardEmitterMBean implements GateListe
             Map.entry("PauseFile", "While this file exists the run is paused: creating it pauses, deleting it resumes"),
             Map.entry("OnSignal", "What SIGTERM and SIGINT do: STOP (finish the step, run the stop hook, exit) or EXIT"),
             Map.entry("GraceSeconds", "How long a stop waits for in-flight steps before exiting anyway"),
-            Map.entry("Version", "The Pauser agent's version"));
+            Map.entry("Version", "The Pauser agent's version"),
+            Map.entry("LastCheckpointStep", "The step of the newest durable checkpoint (of this run, or the one it resumed from); -1 for none"),
+            Map.entry("LastCheckpointPath", "The directory of the newest durable checkpoint; empty for none"),
+            Map.entry("LastCheckpointBytes", "The size of the newest checkpoint written by this run, in bytes"),
+            Map.entry("LastCheckpointMillis", "How long the newest checkpoint took, capture and durable write, in milliseconds"),
+            Map.entry("LastCheckpointTimeMillis", "When the newest checkpoint became durable, ms since 1970-01-01 UTC; -1 for none in this run"),
+            Map.entry("LastError", "The last checkpoint error (full disk, a field that can't be captured); empty after a success"),
+            Map.entry("CheckpointEverySteps", "Checkpoint every this many steps (the every option); 0 for none. Writable"));
 
     private static final Map<String, String> OPERATIONS = Map.of(
+            "checkpoint", "Ask for a checkpoint at the next step boundary; returns at once. Watch LastCheckpointStep",
+            "checkpointAndWait", "Ask for a checkpoint and wait until it is durable or the timeout ends; returns where it is",
             "pause", "Ask for a pause at the next step boundary; returns at once. Watch State for PAUSED",
             "resume", "Let steps run again; returns at once",
             "stop", "Finish in-flight steps, run the stop hook, then exit the JVM with status 0; returns at once",
@@ -52,11 +63,26 @@ public final class PauserMBean extends StandardEmitterMBean implements GateListe
 
     /** The emitter announcing state changes; its notification info is what JConsole lists. */
     public static NotificationBroadcasterSupport newEmitter() {
-        MBeanNotificationInfo info = new MBeanNotificationInfo(
+        MBeanNotificationInfo state = new MBeanNotificationInfo(
                 new String[] {AttributeChangeNotification.ATTRIBUTE_CHANGE},
                 AttributeChangeNotification.class.getName(),
                 "Sent on every change of State (old and new value, and the step in the message)");
-        return new NotificationBroadcasterSupport(info);
+        MBeanNotificationInfo checkpoints = new MBeanNotificationInfo(
+                new String[] {PauserMXBean.CHECKPOINT_WRITTEN, PauserMXBean.CHECKPOINT_FAILED},
+                Notification.class.getName(),
+                "Sent when a checkpoint is durable (the message names it) or failed (the message says why)");
+        return new NotificationBroadcasterSupport(state, checkpoints);
+    }
+
+    /** Announces a checkpoint written or failed. */
+    public void checkpointed(CheckpointResult result, String reason) {
+        if (!result.written() && result.ok()) {
+            return;
+        }
+        Notification n = new Notification(result.ok() ? PauserMXBean.CHECKPOINT_WRITTEN : PauserMXBean.CHECKPOINT_FAILED,
+                name, sequence.incrementAndGet(), System.currentTimeMillis(), result.describe() + " [" + reason + "]");
+        n.setUserData(result.ok() ? result.path() : result.error());
+        emitter.sendNotification(n);
     }
 
     public ObjectName objectName() {
@@ -93,7 +119,7 @@ public final class PauserMBean extends StandardEmitterMBean implements GateListe
 
     @Override
     protected String getParameterName(MBeanOperationInfo op, MBeanParameterInfo param, int sequence) {
-        if ("pauseAndWait".equals(op.getName())) {
+        if ("pauseAndWait".equals(op.getName()) || "checkpointAndWait".equals(op.getName())) {
             return "timeoutMillis";
         }
         return super.getParameterName(op, param, sequence);
@@ -103,6 +129,9 @@ public final class PauserMBean extends StandardEmitterMBean implements GateListe
     protected String getDescription(MBeanOperationInfo op, MBeanParameterInfo param, int sequence) {
         if ("pauseAndWait".equals(op.getName())) {
             return "How long to wait for the pause to take effect, in milliseconds";
+        }
+        if ("checkpointAndWait".equals(op.getName())) {
+            return "How long to wait for the checkpoint to be durable, in milliseconds";
         }
         return super.getDescription(op, param, sequence);
     }

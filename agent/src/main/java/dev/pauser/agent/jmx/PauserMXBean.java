@@ -44,4 +44,36 @@ public interface PauserMXBean {
     void stop();
 
     String pauseAndWait(long timeoutMillis);
+
+    // ---- checkpoints
+
+    /** The notification type sent when a checkpoint is durable. */
+    String CHECKPOINT_WRITTEN = "dev.pauser.checkpoint.written";
+
+    /** The notification type sent when a checkpoint could not be taken or written. */
+    String CHECKPOINT_FAILED = "dev.pauser.checkpoint.failed";
+
+    /** Asks for a checkpoint at the next safe point; returns at once. */
+    void checkpoint();
+
+    /** Asks for a checkpoint and waits until it is durable; returns a line naming it, or starting "checkpoint failed". */
+    String checkpointAndWait(long timeoutMillis);
+
+    long getLastCheckpointStep();
+
+    String getLastCheckpointPath();
+
+    long getLastCheckpointBytes();
+
+    /** How long the last checkpoint took, capture and durable write, in milliseconds. */
+    long getLastCheckpointMillis();
+
+    /** When the last checkpoint became durable, ms since the epoch; -1 for none in this run. */
+    long getLastCheckpointTimeMillis();
+
+    String getLastError();
+
+    long getCheckpointEverySteps();
+
+    void setCheckpointEverySteps(long steps);
 }

@@ -1,0 +1,183 @@
+package dev.pauser.agent.checkpoint;
+
+import dev.pauser.agent.Log;
+import dev.pauser.agent.snapshot.CheckpointException;
+import dev.pauser.agent.snapshot.CheckpointReader;
+import dev.pauser.agent.snapshot.CheckpointStore;
+import dev.pauser.agent.snapshot.LoadedCheckpoint;
+import dev.pauser.agent.snapshot.Resume;
+import dev.pauser.agent.state.StateRestore;
+import dev.pauser.boot.Gate;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * Sets up checkpointing before {@code main}: picks the checkpoint to resume from, opens the store, and connects the
+ * triggers (every N steps, an interval, pause, stop, the end of the run) to the {@link Checkpointer}.
+ */
+public final class CheckpointAgent {
+
+    /** The options this part needs, read from the agent's configuration. */
+    public record Settings(Path dir, String resume, StateRestore.OnMismatch onMismatch, int keep, Duration keepEvery,
+            long every, Duration interval, boolean async, boolean checkpointOnPause, int graceSeconds) {
+    }
+
+    private CheckpointAgent() {
+    }
+
+    /**
+     * @param fatal prints the line(s) and ends the JVM; must not return normally in production
+     * @param addStopHook registers work for the graceful stop's final safe point
+     */
+    public static Checkpointer start(Settings s, Checkpointer.Listener listener, Consumer<String> fatal,
+            Consumer<Runnable> addStopHook) {
+        LoadedCheckpoint from = chooseResume(s, fatal);
+        CheckpointStore store;
+        try {
+            store = CheckpointStore.open(s.dir(), CheckpointStore.Options.defaults().withRetention(s.keep(), s.keepEvery()));
+        } catch (CheckpointException e) {
+            fatal.accept("pauser: " + e.getMessage() + "; give each run its own dir=");
+            throw new IllegalStateException(e);
+        }
+        for (String line : store.openReport()) {
+            Log.warn(line);
+        }
+        Checkpointer[] holder = new Checkpointer[1];
+        Consumer<String> fatalAtRuntime = message -> {
+            if (holder[0] != null) {
+                holder[0].disable(); // the state in memory must never replace a good checkpoint
+            }
+            fatal.accept(message);
+        };
+        Trainers trainers = new Trainers(from, s.onMismatch(), fatalAtRuntime, CheckpointAgent::restored);
+        Checkpointer checkpointer = new Checkpointer(store, trainers, s.async(), s.checkpointOnPause(), listener);
+        holder[0] = checkpointer;
+        if (from != null) {
+            store.protect(from.dir());
+            Gate.setSteps(from.step());
+            checkpointer.resumedFrom(from.step(), from.dir().toString());
+            Log.info("resuming from " + from.dir() + " at step " + from.step() + " (written "
+                    + from.wallTime() + ")");
+        }
+        Gate.setTrainerListener(trainers);
+        Gate.setPauseHook(checkpointer.pauseHook());
+        addStopHook.accept(() -> {
+            if (checkpointer.needsCheckpoint()) {
+                checkpointer.checkpointHeld("stop");
+            } else {
+                awaitIdle(checkpointer, s.graceSeconds());
+            }
+        });
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> atExit(checkpointer, s.graceSeconds()), "pauser-exit"));
+        checkpointer.setEverySteps(s.every() > 0 ? s.every() : 0);
+        checkpointer.setInterval(s.interval());
+        return checkpointer;
+    }
+
+    /**
+     * The JVM is exiting without a graceful stop (main returned, System.exit, onSignal=exit): if steps ran since the last
+     * checkpoint, hold the gate and write one more, bounded by the grace time.
+     */
+    private static void atExit(Checkpointer checkpointer, int graceSeconds) {
+        if (!checkpointer.needsCheckpoint()) {
+            awaitIdle(checkpointer, graceSeconds);
+            return;
+        }
+        Gate.stop();
+        try {
+            if (Gate.awaitQuiet(TimeUnit.SECONDS.toMillis(graceSeconds))) {
+                CheckpointResult r = checkpointer.checkpointHeld("exit");
+                System.err.println("pauser: at exit, " + r.describe());
+            } else {
+                System.err.println("pauser: at exit, a step was still running after " + graceSeconds
+                        + " s; no final checkpoint");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void awaitIdle(Checkpointer checkpointer, int graceSeconds) {
+        try {
+            if (!checkpointer.awaitIdle(TimeUnit.SECONDS.toMillis(graceSeconds))) {
+                System.err.println("pauser: a checkpoint was still being written after " + graceSeconds + " s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** resume=auto: the newest checkpoint that verifies; never: none; a path: that one or a fatal error. */
+    private static LoadedCheckpoint chooseResume(Settings s, Consumer<String> fatal) {
+        String mode = s.resume();
+        if (mode.equals("never")) {
+            return null;
+        }
+        long t0 = System.nanoTime();
+        if (mode.equals("auto")) {
+            Resume.Loaded loaded;
+            try {
+                loaded = Resume.loadNewestValid(s.dir());
+            } catch (IOException e) {
+                // no directory yet, or unreadable: nothing to resume from
+                Log.debug("no checkpoint to resume from in " + s.dir() + ": " + e);
+                return null;
+            }
+            for (Resume.Skipped skipped : loaded.skipped()) {
+                Log.error("NOT resuming from " + skipped.dir() + ": " + skipped.reason()
+                        + "; trying the previous checkpoint");
+            }
+            loaded.checkpoint().ifPresent(c -> loadedLine(c, t0));
+            return loaded.checkpoint().orElse(null);
+        }
+        Path path = Paths.get(mode);
+        try {
+            List<Path> candidates = CheckpointReader.resolve(path);
+            if (candidates.isEmpty()) {
+                fatal.accept("pauser: resume=" + mode + ": no checkpoint there; give a ckpt-<step> directory or "
+                        + "a checkpoint dir holding one, or resume=auto");
+                return null;
+            }
+            LoadedCheckpoint c = CheckpointReader.load(candidates.get(0));
+            loadedLine(c, t0);
+            return c;
+        } catch (IOException e) {
+            fatal.accept("pauser: resume=" + mode + ": cannot resume from it: " + e.getMessage()
+                    + " (resume=auto picks the newest valid one)");
+            return null;
+        }
+    }
+
+    private static void loadedLine(LoadedCheckpoint c, long t0) {
+        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        if (ms >= 2000) {
+            Log.info("loaded and verified " + c.dir() + " in " + ms + " ms");
+        }
+    }
+
+    private static void restored(Class<?> trainer, LoadedCheckpoint from, int fields, long bytes, long nanos,
+            List<String> warnings) {
+        for (String w : warnings) {
+            Log.warn("onMismatch=warn: " + w + "; the code's value is kept");
+        }
+        Log.info("restored " + fields + " @TrainState fields of " + trainer.getName() + " from " + from.dir()
+                + " (step " + from.step() + ", " + bytes + " bytes of tensors, "
+                + TimeUnit.NANOSECONDS.toMillis(nanos) + " ms)");
+        try {
+            CheckpointEvents.RestoreEvent e = new CheckpointEvents.RestoreEvent();
+            e.step = from.step();
+            e.trainer = trainer.getName();
+            e.fields = fields;
+            e.bytes = bytes;
+            e.path = from.dir().toString();
+            e.commit();
+        } catch (LinkageError noJfr) {
+            // JFR absent
+        }
+    }
+}

@@ -1,0 +1,68 @@
+package dev.pauser.agent.checkpoint;
+
+import jdk.jfr.Category;
+import jdk.jfr.DataAmount;
+import jdk.jfr.Description;
+import jdk.jfr.Event;
+import jdk.jfr.Label;
+import jdk.jfr.Name;
+import jdk.jfr.Timespan;
+
+/** JFR events for checkpoints and restores, under the "Pauser" category in JDK Mission Control. */
+final class CheckpointEvents {
+    private CheckpointEvents() {
+    }
+
+    @Name("dev.pauser.Checkpoint")
+    @Label("Checkpoint")
+    @Category("Pauser")
+    @Description("A checkpoint was written: the event spans capture and the durable write.")
+    static final class CheckpointEvent extends Event {
+        @Label("Step")
+        long step;
+
+        @Label("Bytes")
+        @DataAmount
+        long bytes;
+
+        @Label("Capture Time")
+        @Description("Training threads were held for this long")
+        @Timespan(Timespan.NANOSECONDS)
+        long captureNanos;
+
+        @Label("Write Time")
+        @Timespan(Timespan.NANOSECONDS)
+        long writeNanos;
+
+        @Label("Path")
+        String path;
+
+        @Label("Reason")
+        String reason;
+
+        @Label("Error")
+        String error;
+    }
+
+    @Name("dev.pauser.Restore")
+    @Label("Restore")
+    @Category("Pauser")
+    @Description("A trainer's @TrainState was restored from a checkpoint before its first step.")
+    static final class RestoreEvent extends Event {
+        @Label("Step")
+        long step;
+
+        @Label("Trainer")
+        String trainer;
+
+        @Label("Fields")
+        int fields;
+
+        @Label("Bytes")
+        @DataAmount
+        long bytes;
+
+        @Label("Path")
+        String path;
+    }
+}
