@@ -367,6 +367,11 @@ public final class CheckpointStore implements Closeable {
 
     private Prepared prepare(long step, Map<String, String> info, List<Entry> entries) {
         String name = CheckpointNames.dirName(step);
+        for (Map.Entry<String, String> e : info.entrySet()) {
+            if (e.getKey() == null || e.getValue() == null) {
+                throw new IllegalArgumentException("info must not hold null keys or values: " + info);
+            }
+        }
         Set<String> keys = new HashSet<>();
         List<TensorEntry> tensors = new ArrayList<>();
         List<JsonEntry> jsons = new ArrayList<>();
