@@ -154,8 +154,7 @@ public record Manifest(
             if (!infoNode.isObject()) {
                 throw v.fail("info is not an object");
             }
-            for (Iterator<Map.Entry<String, JsonNode>> it = infoNode.fields(); it.hasNext();) {
-                Map.Entry<String, JsonNode> e = it.next();
+            for (Map.Entry<String, JsonNode> e : infoNode.properties()) {
                 if (!e.getValue().isTextual()) {
                     throw v.fail("info '" + e.getKey() + "' is not a string");
                 }
