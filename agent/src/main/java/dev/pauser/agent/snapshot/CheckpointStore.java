@@ -449,9 +449,13 @@ public final class CheckpointStore implements Closeable {
         p.values = vs.toByteArray();
 
         Instant now = options.clock().instant();
+        CRC32C headerCrc = new CRC32C();
+        headerCrc.update(p.header);
+        CRC32C valuesCrc = new CRC32C();
+        valuesCrc.update(p.values);
         Manifest m = new Manifest(step, now, host(), System.getProperty("java.version", ""),
                 System.getProperty("java.vendor", ""), new LinkedHashMap<>(info), p.tensorsBytes, p.header.length,
-                p.values.length, fields);
+                (int) headerCrc.getValue(), p.values.length, (int) valuesCrc.getValue(), fields);
         p.manifest = m.toJson();
         CRC32C mc = new CRC32C();
         mc.update(p.manifest);

@@ -85,6 +85,14 @@ final class Safetensors {
         }
         ByteBuffer hb = ByteBuffer.allocate((int) n);
         Reading.readFully(ch, hb, 8);
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(lenBuf.flip());
+        crc.update(hb.array());
+        int computed = (int) crc.getValue();
+        if (computed != m.tensorsHeaderCrc32c()) {
+            throw new CorruptCheckpointException(dir, null, file + " header: CRC32C mismatch (stored "
+                    + Manifest.crcHex(m.tensorsHeaderCrc32c()) + ", computed " + Manifest.crcHex(computed) + ")");
+        }
         JsonNode root;
         try {
             root = Manifest.MAPPER.readTree(new String(hb.array(), StandardCharsets.UTF_8).stripTrailing());
