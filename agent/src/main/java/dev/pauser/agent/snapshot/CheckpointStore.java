@@ -257,10 +257,12 @@ public final class CheckpointStore implements Closeable {
 
     /**
      * Writes checkpoint {@code step} atomically (see the class comment), updates {@code latest}, then applies retention.
+     * Committing a step that already exists replaces it: the old directory is renamed aside ({@code .old-…}), the new one
+     * renamed in, then the old one deleted; a crash in between restores the old one at the next {@link #open}.
      *
-     * @param info free-form strings recorded in the manifest (trainer classes, options, ...)
      * <p>{@code bytes} in the result counts the checkpoint's files plus the {@code latest} pointer's few bytes.
      *
+     * @param info free-form strings recorded in the manifest (trainer classes, options, ...)
      * @throws CheckpointException when the checkpoint does not fit the free space or a write fails; the partial
      *     directory is removed and every existing checkpoint is left as it was
      * @throws IllegalArgumentException when the entries are inconsistent (duplicate keys, data length not matching the
