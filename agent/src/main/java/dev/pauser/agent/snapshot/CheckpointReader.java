@@ -116,6 +116,7 @@ public final class CheckpointReader {
                     entries.add(new JsonEntry(f.key(), f.declaringClass(), f.javaType(), json));
                 }
             }
+            checkValuesFile(dir, m, values, ByteBuffer.allocate(1 << 20));
         } catch (CheckpointException e) {
             throw e;
         } catch (IOException e) {
@@ -171,6 +172,13 @@ public final class CheckpointReader {
                     problems.add(new CorruptCheckpointException(dir, f.key(), problem).getMessage());
                 }
                 results.add(new VerifyReport.FieldResult(f.key(), f.file(), f.byteLength(), f.crc32c(), computed, problem));
+            }
+            if (problems.isEmpty()) {
+                try {
+                    checkValuesFile(dir, m, values, chunk);
+                } catch (CorruptCheckpointException e) {
+                    problems.add(e.getMessage());
+                }
             }
         } catch (IOException e) {
             problems.add(dir + ": cannot read: " + e);
@@ -230,6 +238,29 @@ public final class CheckpointReader {
             throw e;
         } catch (IOException e) {
             throw new CorruptCheckpointException(dir, null, name + ": cannot read: " + e, e);
+        }
+    }
+
+    /**
+     * The CRC32C of all of {@code values.json}: the per-field CRCs cover the values, this covers the keys and punctuation
+     * around them, for readers that parse the file as a whole.
+     */
+    private static void checkValuesFile(Path dir, Manifest m, FileChannel ch, ByteBuffer chunk) throws IOException {
+        CRC32C crc = new CRC32C();
+        long pos = 0;
+        long size = m.valuesFileBytes();
+        while (pos < size) {
+            chunk.clear().limit((int) Math.min(chunk.capacity(), size - pos));
+            Reading.readFully(ch, chunk, pos);
+            chunk.flip();
+            pos += chunk.remaining();
+            crc.update(chunk);
+        }
+        int computed = (int) crc.getValue();
+        if (computed != m.valuesFileCrc32c()) {
+            throw new CorruptCheckpointException(dir, null, CheckpointNames.VALUES + ": CRC32C mismatch outside the "
+                    + "field values (stored " + Manifest.crcHex(m.valuesFileCrc32c()) + ", computed "
+                    + Manifest.crcHex(computed) + ")");
         }
     }
 

@@ -257,10 +257,12 @@ public final class CheckpointStore implements Closeable {
 
     /**
      * Writes checkpoint {@code step} atomically (see the class comment), updates {@code latest}, then applies retention.
+     * Committing a step that already exists replaces it: the old directory is renamed aside ({@code .old-…}), the new one
+     * renamed in, then the old one deleted; a crash in between restores the old one at the next {@link #open}.
      *
-     * @param info free-form strings recorded in the manifest (trainer classes, options, ...)
      * <p>{@code bytes} in the result counts the checkpoint's files plus the {@code latest} pointer's few bytes.
      *
+     * @param info free-form strings recorded in the manifest (trainer classes, options, ...)
      * @throws CheckpointException when the checkpoint does not fit the free space or a write fails; the partial
      *     directory is removed and every existing checkpoint is left as it was
      * @throws IllegalArgumentException when the entries are inconsistent (duplicate keys, data length not matching the
@@ -367,6 +369,11 @@ public final class CheckpointStore implements Closeable {
 
     private Prepared prepare(long step, Map<String, String> info, List<Entry> entries) {
         String name = CheckpointNames.dirName(step);
+        for (Map.Entry<String, String> e : info.entrySet()) {
+            if (e.getKey() == null || e.getValue() == null) {
+                throw new IllegalArgumentException("info must not hold null keys or values: " + info);
+            }
+        }
         Set<String> keys = new HashSet<>();
         List<TensorEntry> tensors = new ArrayList<>();
         List<JsonEntry> jsons = new ArrayList<>();
@@ -444,9 +451,13 @@ public final class CheckpointStore implements Closeable {
         p.values = vs.toByteArray();
 
         Instant now = options.clock().instant();
+        CRC32C headerCrc = new CRC32C();
+        headerCrc.update(p.header);
+        CRC32C valuesCrc = new CRC32C();
+        valuesCrc.update(p.values);
         Manifest m = new Manifest(step, now, host(), System.getProperty("java.version", ""),
                 System.getProperty("java.vendor", ""), new LinkedHashMap<>(info), p.tensorsBytes, p.header.length,
-                p.values.length, fields);
+                (int) headerCrc.getValue(), p.values.length, (int) valuesCrc.getValue(), fields);
         p.manifest = m.toJson();
         CRC32C mc = new CRC32C();
         mc.update(p.manifest);

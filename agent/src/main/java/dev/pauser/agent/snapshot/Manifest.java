@@ -35,7 +35,9 @@ public record Manifest(
         Map<String, String> info,
         long tensorsFileBytes,
         long tensorsHeaderBytes,
+        int tensorsHeaderCrc32c,
         long valuesFileBytes,
+        int valuesFileCrc32c,
         List<Field> fields) {
 
     /** Hard cap on the size of {@code manifest.json} the reader accepts. */
@@ -87,7 +89,10 @@ public record Manifest(
         ObjectNode t = files.putObject(CheckpointNames.TENSORS);
         t.put("bytes", tensorsFileBytes);
         t.put("headerBytes", tensorsHeaderBytes);
-        files.putObject(CheckpointNames.VALUES).put("bytes", valuesFileBytes);
+        t.put("headerCrc32c", crcHex(tensorsHeaderCrc32c));
+        ObjectNode vf = files.putObject(CheckpointNames.VALUES);
+        vf.put("bytes", valuesFileBytes);
+        vf.put("crc32c", crcHex(valuesFileCrc32c));
         ArrayNode entries = root.putArray("entries");
         for (Field f : fields) {
             ObjectNode e = entries.addObject();
@@ -154,8 +159,7 @@ public record Manifest(
             if (!infoNode.isObject()) {
                 throw v.fail("info is not an object");
             }
-            for (Iterator<Map.Entry<String, JsonNode>> it = infoNode.fields(); it.hasNext();) {
-                Map.Entry<String, JsonNode> e = it.next();
+            for (Map.Entry<String, JsonNode> e : infoNode.properties()) {
                 if (!e.getValue().isTextual()) {
                     throw v.fail("info '" + e.getKey() + "' is not a string");
                 }
@@ -177,7 +181,10 @@ public record Manifest(
         if (headerBytes > tensorsBytes) {
             throw v.fail(CheckpointNames.TENSORS + " headerBytes " + headerBytes + " exceeds its size " + tensorsBytes);
         }
-        long valuesBytes = v.nonNegative(v.object(files, CheckpointNames.VALUES), "bytes");
+        int headerCrc = v.crc(tf, "headerCrc32c");
+        JsonNode vf = v.object(files, CheckpointNames.VALUES);
+        long valuesBytes = v.nonNegative(vf, "bytes");
+        int valuesCrc = v.crc(vf, "crc32c");
 
         JsonNode entries = root.get("entries");
         if (entries == null || !entries.isArray()) {
@@ -270,16 +277,12 @@ public record Manifest(
             if (kind == Kind.TENSOR && offset < headerBytes) {
                 throw fv.fail("offset " + offset + " lies inside the safetensors header");
             }
-            String crcText = fv.text(e, "crc32c");
-            if (!crcText.matches("[0-9a-f]{8}")) {
-                throw fv.fail("crc32c '" + crcText + "' is not 8 hex digits");
-            }
-            int crc = Integer.parseUnsignedInt(crcText, 16);
+            int crc = fv.crc(e, "crc32c");
             fields.add(new Field(key, kind, declaring, javaType, dtype, shape, byteLength, file, offset, crc));
             index++;
         }
         return new Manifest(step, wall, host, jvmVersion, jvmVendor, Collections.unmodifiableMap(info), tensorsBytes,
-                headerBytes, valuesBytes, Collections.unmodifiableList(fields));
+                headerBytes, headerCrc, valuesBytes, valuesCrc, Collections.unmodifiableList(fields));
     }
 
     private static String shapeText(long[] shape, int n) {
@@ -343,6 +346,14 @@ public record Manifest(
                 throw fail(name + " is negative (" + x + ")");
             }
             return x;
+        }
+
+        int crc(JsonNode n, String name) throws CorruptCheckpointException {
+            String text = text(n, name);
+            if (!text.matches("[0-9a-f]{8}")) {
+                throw fail(name + " '" + text + "' is not 8 hex digits");
+            }
+            return Integer.parseUnsignedInt(text, 16);
         }
 
         JsonNode object(JsonNode n, String name) throws CorruptCheckpointException {

@@ -13,7 +13,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
@@ -86,6 +85,14 @@ final class Safetensors {
         }
         ByteBuffer hb = ByteBuffer.allocate((int) n);
         Reading.readFully(ch, hb, 8);
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(lenBuf.flip());
+        crc.update(hb.array());
+        int computed = (int) crc.getValue();
+        if (computed != m.tensorsHeaderCrc32c()) {
+            throw new CorruptCheckpointException(dir, null, file + " header: CRC32C mismatch (stored "
+                    + Manifest.crcHex(m.tensorsHeaderCrc32c()) + ", computed " + Manifest.crcHex(computed) + ")");
+        }
         JsonNode root;
         try {
             root = Manifest.MAPPER.readTree(new String(hb.array(), StandardCharsets.UTF_8).stripTrailing());
@@ -105,8 +112,7 @@ final class Safetensors {
         }
         List<long[]> ranges = new ArrayList<>();
         int count = 0;
-        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext();) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : root.properties()) {
             String key = e.getKey();
             if (METADATA.equals(key)) {
                 continue;

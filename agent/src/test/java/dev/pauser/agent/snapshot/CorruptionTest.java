@@ -82,6 +82,26 @@ class CorruptionTest {
     }
 
     @Test
+    void flippedByteOutsideTheFieldValuesIsCaughtToo() throws Exception {
+        // the safetensors metadata and the values.json keys are not field bytes, but every byte is covered
+        String header = new String(Files.readAllBytes(dir.resolve("state.safetensors")), 0, 200,
+                java.nio.charset.StandardCharsets.ISO_8859_1);
+        Fixtures.flipByte(dir.resolve("state.safetensors"), header.indexOf("pauser-checkpoint") + 2);
+        CorruptCheckpointException e = loadFails();
+        assertTrue(e.getMessage().contains("state.safetensors header: CRC32C mismatch"), e.getMessage());
+        Fixtures.flipByte(dir.resolve("state.safetensors"), header.indexOf("pauser-checkpoint") + 2);
+        assertTrue(CheckpointReader.verify(dir).ok());
+
+        String values = Files.readString(dir.resolve("values.json"));
+        Fixtures.flipByte(dir.resolve("values.json"), values.indexOf("optimizer") + 1);
+        e = loadFails();
+        assertTrue(e.getMessage().contains("values.json: CRC32C mismatch outside the field values"), e.getMessage());
+        VerifyReport v = CheckpointReader.verify(dir);
+        assertEquals(1, v.problems().size(), v.render());
+        assertTrue(v.fields().stream().allMatch(VerifyReport.FieldResult::ok));
+    }
+
+    @Test
     void flippedByteInTheManifestIsCaught() throws Exception {
         Fixtures.flipByte(dir.resolve("manifest.json"), 30);
         CorruptCheckpointException e = loadFails();

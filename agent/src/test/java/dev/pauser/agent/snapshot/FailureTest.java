@@ -83,6 +83,22 @@ class FailureTest {
     }
 
     @Test
+    void withKeepOneTheOnlyCheckpointSurvivesAFailedSuccessor() throws Exception {
+        FaultyIo io = new FaultyIo();
+        try (CheckpointStore store = CheckpointStore.open(tmp, CheckpointStore.Options.defaults().withIo(io)
+                .withRetention(1, null))) {
+            Path only = store.commit(1, Map.of(), state(1)).dir();
+            io.budget = io.written.get() + 4096;
+            assertThrows(CheckpointException.class, () -> store.commit(2, Map.of(), state(2)));
+            assertEquals(List.of(only), store.list());
+            assertAllValid(store.root(), store.list());
+            io.budget = Long.MAX_VALUE;
+            Path next = store.commit(2, Map.of(), state(2)).dir();
+            assertEquals(List.of(next), store.list()); // deleted only once its successor was durable
+        }
+    }
+
+    @Test
     void failedRenameOrSyncLeavesNothingOfTheNewCheckpoint() throws Exception {
         FaultyIo io = new FaultyIo();
         try (CheckpointStore store = CheckpointStore.open(tmp, CheckpointStore.Options.defaults().withIo(io))) {

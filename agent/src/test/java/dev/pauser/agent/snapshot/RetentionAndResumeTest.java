@@ -55,12 +55,12 @@ class RetentionAndResumeTest {
 
     @Test
     void keepThreeOverTwentyFiveCommits() throws Exception {
-        try (CheckpointStore store = CheckpointStore.open(tmp)) {
+        try (CheckpointStore store = CheckpointStore.open(tmp.resolve("root"))) {
             // things retention must never touch
             Files.writeString(store.root().resolve("notes.txt"), "x");
             Files.createDirectory(store.root().resolve("ckpt-abc"));
             Files.createDirectory(store.root().resolve("ckpt-5.bak"));
-            Path elsewhere = Files.createDirectory(tmp.resolve("..").resolve(tmp.getFileName() + "-elsewhere"));
+            Path elsewhere = Files.createDirectory(tmp.resolve("elsewhere"));
             Files.createSymbolicLink(store.root().resolve("ckpt-000000000000"), elsewhere);
             for (long s = 1; s <= 25; s++) {
                 CheckpointStore.CommitResult r = store.commit(s * 100, Map.of(), state(s));

@@ -143,9 +143,12 @@ class RoundTripTest {
 
     @Test
     void secondStoreOnTheSameDirectoryIsRefused() throws Exception {
-        try (CheckpointStore store = CheckpointStore.open(tmp)) {
+        CheckpointStore first = CheckpointStore.open(tmp);
+        try {
             CheckpointException e = assertThrows(CheckpointException.class, () -> CheckpointStore.open(tmp));
             assertTrue(e.getMessage().contains("in use"), e.getMessage());
+        } finally {
+            first.close();
         }
         CheckpointStore.open(tmp).close();
     }
