@@ -6,6 +6,7 @@ import dev.pauser.agent.jmx.PauserControl;
 import dev.pauser.agent.jmx.PauserMBean;
 import dev.pauser.agent.state.ModuleOpener;
 import dev.pauser.boot.Gate;
+import dev.pauser.boot.GateState;
 import java.io.File;
 import java.lang.instrument.Instrumentation;
 import java.lang.management.ManagementFactory;
@@ -67,9 +68,7 @@ public final class AgentStarter {
             throw new IllegalStateException("pauser: cannot install the instrumentation: " + e, e);
         }
 
-        Gate.addListener((from, to, step, millis) ->
-                Log.info("state " + from + " -> " + to + " at step " + step
-                        + (from == dev.pauser.boot.GateState.PAUSED ? " (paused " + millis + " ms)" : "")));
+        Gate.addListener(AgentStarter::logStateChange);
         addJfrEvents();
         String version = version();
         mbean[0] = registerMBean(new PauserControl(dir.toString(), pauseFile.toString(), config.onSignal().name(),
@@ -115,6 +114,19 @@ public final class AgentStarter {
             }
         };
         return CheckpointAgent.start(settings, notify, fatal, stopper::addHook);
+    }
+
+    /** One line per state change; the RUNNING/CHECKPOINTING round trips of periodic checkpoints only at debug. */
+    private static void logStateChange(GateState from, GateState to, long step, long millis) {
+        String line = "state " + from + " -> " + to + " at step " + step
+                + (from == GateState.PAUSED ? " (paused " + millis + " ms)" : "");
+        boolean periodic = (from == GateState.RUNNING && to == GateState.CHECKPOINTING)
+                || (from == GateState.CHECKPOINTING && to == GateState.RUNNING);
+        if (periodic) {
+            Log.debug(line);
+        } else {
+            Log.info(line);
+        }
     }
 
     private static void addJfrEvents() {

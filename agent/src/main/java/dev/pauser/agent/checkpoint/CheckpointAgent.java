@@ -92,7 +92,9 @@ public final class CheckpointAgent {
         try {
             if (Gate.awaitQuiet(TimeUnit.SECONDS.toMillis(graceSeconds))) {
                 CheckpointResult r = checkpointer.checkpointHeld("exit");
-                System.err.println("pauser: at exit, " + r.describe());
+                if (r.written() || !r.ok()) {
+                    System.err.println("pauser: at exit, " + r.describe());
+                }
             } else {
                 System.err.println("pauser: at exit, a step was still running after " + graceSeconds
                         + " s; no final checkpoint");
