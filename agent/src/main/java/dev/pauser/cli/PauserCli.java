@@ -18,9 +18,11 @@ import picocli.CommandLine.Spec;
  * (jdk.attach is not available to the bootstrap part of the agent anyway).
  */
 @Command(name = "pauser", mixinStandardHelpOptions = true, versionProvider = PauserCli.Version.class,
-        description = "Pause, resume, stop and inspect local JVM training runs that use the Pauser agent.",
+        description = {"Pause, resume, stop and checkpoint local JVM training runs that use the Pauser agent,",
+            "and inspect and verify their checkpoints."},
         subcommands = {ListCommand.class, StatusCommand.class, PauseCommand.class, ResumeCommand.class,
-            StopCommand.class, AttachCommand.class, HelpCommand.class},
+            StopCommand.class, AttachCommand.class, CheckpointCommand.class, InspectCommand.class, VerifyCommand.class,
+            HelpCommand.class},
         footer = {"", "Every command takes --json (one line of JSON on standard output) and --help.",
             "Errors are one line on standard error, starting with \"pauser: \"."})
 public final class PauserCli implements Runnable {

@@ -11,7 +11,7 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "status", mixinStandardHelpOptions = true,
         description = "Show the state of a training run: state, step, paused since, steps/s, trainer threads, "
-                + "pauseAtStep, directory, agent version.")
+                + "pauseAtStep, directory, agent version, last checkpoint, last error.")
 final class StatusCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "<pid>", description = "Process id of the JVM (see pauser list).")
     long pid;
@@ -37,7 +37,11 @@ final class StatusCommand implements Callable<Integer> {
                     "pauseFile", p.getPauseFile(),
                     "onSignal", p.getOnSignal(),
                     "graceSeconds", p.getGraceSeconds(),
-                    "version", p.getVersion());
+                    "version", p.getVersion(),
+                    "lastCheckpointStep", p.getLastCheckpointStep(),
+                    "lastCheckpointPath", p.getLastCheckpointPath(),
+                    "checkpointEverySteps", p.getCheckpointEverySteps(),
+                    "lastError", p.getLastError());
             out.print(json, text(json, pausedSince));
         }
         return ExitCodes.OK;
@@ -58,7 +62,12 @@ final class StatusCommand implements Callable<Integer> {
                 line("directory", s.get("directory")),
                 line("pause file", s.get("pauseFile")),
                 line("on signal", s.get("onSignal") + " (grace " + s.get("graceSeconds") + " s)"),
-                line("agent version", s.get("version")));
+                line("agent version", s.get("version")),
+                line("last checkpoint", (long) s.get("lastCheckpointStep") < 0 ? "-"
+                        : "step " + s.get("lastCheckpointStep") + ": " + s.get("lastCheckpointPath")),
+                line("checkpoint every", (long) s.get("checkpointEverySteps") <= 0 ? "-"
+                        : s.get("checkpointEverySteps") + " steps"),
+                line("last error", ((String) s.get("lastError")).isEmpty() ? "-" : s.get("lastError")));
     }
 
     private static String line(String label, Object value) {

@@ -1,0 +1,49 @@
+package dev.pauser.cli;
+
+import dev.pauser.agent.jmx.PauserMXBean;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "checkpoint", mixinStandardHelpOptions = true,
+        description = {"Checkpoint a training run at its next step boundary.",
+            "Returns at once, or with --wait once the checkpoint is durable on disk."})
+final class CheckpointCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "<pid>", description = "Process id of the JVM (see pauser list).")
+    long pid;
+
+    @Option(names = "--wait", arity = "0..1", fallbackValue = "10m", paramLabel = "<timeout>",
+            converter = Timeouts.class,
+            description = "Wait until the checkpoint is durable, at most this long (default 10m): 500ms, 30s, 2m, 1h "
+                    + "or plain seconds. Put it after the pid, or write --wait=30s.")
+    Duration wait;
+
+    @Mixin
+    Output out;
+
+    @Override
+    public Integer call() {
+        try (Target target = Target.connect(pid)) {
+            PauserMXBean p = target.pauser();
+            if (wait == null) {
+                p.checkpoint();
+                out.print(Output.object("pid", pid, "requested", true, "step", p.getStep()),
+                        "asked JVM " + pid + " for a checkpoint (last durable: step " + p.getLastCheckpointStep() + ")");
+                return ExitCodes.OK;
+            }
+            String result = p.checkpointAndWait(wait.toMillis());
+            if (result.startsWith("checkpoint failed: not durable within")) {
+                throw new CliException(ExitCodes.TIMED_OUT, "JVM " + pid + ": " + result);
+            }
+            if (result.startsWith("checkpoint failed")) {
+                throw new CliException(ExitCodes.FAILED, "JVM " + pid + ": " + result);
+            }
+            out.print(Output.object("pid", pid, "step", p.getLastCheckpointStep(), "path", p.getLastCheckpointPath(),
+                    "bytes", p.getLastCheckpointBytes(), "result", result), "JVM " + pid + ": " + result);
+            return ExitCodes.OK;
+        }
+    }
+}

@@ -1,0 +1,57 @@
+package dev.pauser.cli;
+
+import dev.pauser.agent.snapshot.CheckpointException;
+import dev.pauser.agent.snapshot.CheckpointReader;
+import dev.pauser.agent.snapshot.CheckpointSummary;
+import dev.pauser.agent.snapshot.Manifest;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "inspect", mixinStandardHelpOptions = true,
+        description = {"Show a checkpoint: its step, age, origin and a table of its fields (key, type, shape, size).",
+            "Given a checkpoint directory (dir=, default ./pauser), shows every checkpoint in it, newest first.",
+            "Reads the manifests only; use verify to check the data."})
+final class InspectCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "<checkpoint-or-dir>",
+            description = "A ckpt-<step> directory, or the directory holding them.")
+    Path path;
+
+    @Mixin
+    Output out;
+
+    @Override
+    public Integer call() {
+        List<Path> checkpoints = Checkpoints.resolve(path);
+        StringBuilder text = new StringBuilder();
+        List<Object> json = new ArrayList<>();
+        for (Path dir : checkpoints) {
+            CheckpointSummary s;
+            try {
+                s = CheckpointReader.inspect(dir);
+            } catch (CheckpointException e) {
+                text.append("checkpoint ").append(dir).append(": unreadable: ").append(e.getMessage()).append("\n\n");
+                json.add(Output.object("dir", dir.toString(), "error", e.getMessage()));
+                continue;
+            }
+            text.append(s.render()).append('\n');
+            List<Object> fields = new ArrayList<>();
+            for (Manifest.Field f : s.manifest().fields()) {
+                fields.add(Output.object("key", f.key(), "javaType", f.javaType(),
+                        "dtype", f.kind() == Manifest.Kind.TENSOR ? f.dtype().safetensorsName() : "json",
+                        "shape", f.shape(), "bytes", f.byteLength(), "declaringClass", f.declaringClass()));
+            }
+            Map<String, Object> one = Output.object("dir", dir.toString(), "step", s.manifest().step(),
+                    "wallTime", s.manifest().wallTime().toString(), "ageSeconds", s.age().getSeconds(),
+                    "bytes", s.totalBytes(), "info", s.manifest().info(), "fields", fields);
+            json.add(one);
+        }
+        out.print(json, text.toString().stripTrailing());
+        return ExitCodes.OK;
+    }
+}
