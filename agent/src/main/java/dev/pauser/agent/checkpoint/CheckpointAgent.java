@@ -37,6 +37,7 @@ public final class CheckpointAgent {
     public static Checkpointer start(Settings s, Checkpointer.Listener listener, Consumer<String> fatal,
             Consumer<Runnable> addStopHook) {
         LoadedCheckpoint from = chooseResume(s, fatal);
+        setAsideNewer(s.dir(), from == null ? -1 : from.step());
         CheckpointStore store;
         try {
             store = CheckpointStore.open(s.dir(), CheckpointStore.Options.defaults().withRetention(s.keep(), s.keepEvery()));
@@ -111,6 +112,44 @@ public final class CheckpointAgent {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Checkpoints with a higher step than the one this run continues from (all of them for a fresh start: resume=never,
+     * or nothing valid) belong to another timeline: a corrupt newer one, or a run that went further before a
+     * resume=&lt;path&gt;. Left in place they would outrank this run's checkpoints in retention and in the next
+     * resume=auto. They are moved, not deleted, into {@code <dir>/aside-<time>/}.
+     */
+    private static void setAsideNewer(Path dir, long fromStep) {
+        List<Path> newer = new java.util.ArrayList<>();
+        try {
+            for (Path p : dev.pauser.agent.snapshot.CheckpointStore.list(dir)) {
+                java.util.OptionalLong step = dev.pauser.agent.snapshot.CheckpointNames.parseStep(p.getFileName().toString());
+                if (step.isPresent() && step.getAsLong() > fromStep) {
+                    newer.add(p);
+                }
+            }
+        } catch (IOException e) {
+            return; // no directory yet
+        }
+        if (newer.isEmpty()) {
+            return;
+        }
+        String stamp = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")
+                .withZone(java.time.ZoneOffset.UTC).format(java.time.Instant.now());
+        Path aside = dir.resolve("aside-" + stamp);
+        try {
+            java.nio.file.Files.createDirectories(aside);
+            for (Path p : newer) {
+                java.nio.file.Files.move(p, aside.resolve(p.getFileName()), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            }
+            Log.warn("moved " + newer.size() + " checkpoint(s) newer than the resume point"
+                    + (fromStep < 0 ? " (this run starts afresh)" : " (step " + fromStep + ")") + " to " + aside
+                    + ", so they neither outrank this run's checkpoints nor are resumed from by mistake");
+        } catch (IOException e) {
+            Log.error("cannot move checkpoints newer than the resume point to " + aside + ": " + e
+                    + "; retention and resume=auto may prefer them over this run's");
         }
     }
 
