@@ -87,7 +87,7 @@ final class Trainers implements TrainerListener {
         try {
             schema = StateSchema.of(type);
         } catch (StateException e) {
-            fatal.accept(e.getMessage());
+            fatal.accept(e.getMessage().startsWith("pauser") ? e.getMessage() : "pauser: " + e.getMessage());
             return;
         }
         if (schema.isEmpty()) {
@@ -128,12 +128,11 @@ final class Trainers implements TrainerListener {
         try {
             mismatches = new StateRestore(schema).restore(self, entries, onMismatch);
         } catch (StateMismatchException e) {
-            fatal.accept(e.getMessage() + System.lineSeparator() + "pauser: the code's @TrainState fields differ from "
-                    + resumeFrom.dir() + "; start with onMismatch=warn to keep the code's values for these fields, "
-                    + "resume=never to start afresh, or @TrainState(name = \"old\") for a rename");
+            // One message listing every mismatch; @TrainState(name = "old") carries a rename, resume=never starts afresh.
+            fatal.accept("pauser: " + resumeFrom.dir() + ": " + e.getMessage());
             return;
         } catch (StateException e) {
-            fatal.accept(e.getMessage());
+            fatal.accept("pauser: restoring " + type.getName() + " from " + resumeFrom.dir() + ": " + e.getMessage());
             return;
         }
         long bytes = 0;
