@@ -284,6 +284,12 @@ public final class Gate {
             if (stopRequested || pauseRequested || !SAFE_POINT_WORK.isEmpty()) {
                 attention = 1;
             }
+            // Show the request at once, so a caller reading State right after pause() or stop() sees it taken.
+            if (stopRequested) {
+                moveTo(GateState.STOPPING);
+            } else if (pauseRequested && state == GateState.RUNNING) {
+                moveTo(GateState.PAUSING);
+            }
             WAKE_CONTROLLER.signal();
         } finally {
             LOCK.unlock();
