@@ -116,7 +116,7 @@ final class MlpGraphs {
         // Backward. d loss / d logits = (softmax(logits) - onehot) / B.
         String[] grad = new String[layout.tensors.size()];
         String dz = g.mul(g.sub(g.opWithInt("Softmax", "axis", 1, logits), oneHot), invBatch);
-        String zero = g.constant(0f);
+        String zero = n > 1 ? g.constant(0f) : null; // only the ReLUs need it
         for (int l = n - 1; l >= 0; l--) {
             grad[2 * l] = g.gemm(a[l], dz, null, true, false);          // dW = a^T dz   [in, out]
             grad[2 * l + 1] = g.reduceSum(dz, false, 0);                // db = sum_b dz [out]
