@@ -112,13 +112,17 @@ public final class SampleTrainer implements AutoCloseable {
         return o;
     }
 
-    /** He-initialised weights, zero biases, from a generator of their own (used only here). */
+    /**
+     * Initial weights from a generator of their own (used only here): He-scaled for layers followed by a ReLU, LeCun
+     * for the output layer; zero biases.
+     */
     static float[] initialParameters(MlpGraphs.Layout layout, long seed) {
         float[] p = new float[layout.totalSize];
         Random init = new Random(seed ^ 0x1417L);
         for (MlpGraphs.Tensor t : layout.tensors) {
             if (t.shape().length == 2) {
-                double std = Math.sqrt(2.0 / t.shape()[0]);
+                boolean output = t == layout.weight(layout.linearLayers() - 1);
+                double std = Math.sqrt((output ? 1.0 : 2.0) / t.shape()[0]);
                 for (int i = 0; i < t.size(); i++) {
                     p[t.offset() + i] = (float) (std * init.nextGaussian());
                 }
