@@ -1,7 +1,6 @@
 package dev.pauser.sample;
 
 import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
@@ -73,6 +72,7 @@ public final class SampleTrainer implements AutoCloseable {
 
     private final float[] batchX;
     private final long[] batchY;
+    private final StepBuffers io;
     private double lastLoss = Double.NaN;
 
     SampleTrainer(Options options) throws OrtException {
@@ -86,6 +86,7 @@ public final class SampleTrainer implements AutoCloseable {
         this.evalSession = env.createSession(MlpGraphs.evaluate(layout, data.testRows()), sessionOptions());
         this.batchX = new float[options.batch() * options.features()];
         this.batchY = new long[options.batch()];
+        this.io = new StepBuffers(env, layout, options.batch(), options.features());
 
         // The state at step 0.
         this.params = initialParameters(layout, options.seed());
@@ -152,29 +153,21 @@ public final class SampleTrainer implements AutoCloseable {
             System.arraycopy(data.trainX, row * features, batchX, b * features, features);
             batchY[b] = data.trainY[row];
         }
-        Map<String, OnnxTensor> inputs = new LinkedHashMap<>();
-        try {
-            inputs.put("x", OnnxTensor.createTensor(env, FloatBuffer.wrap(batchX), new long[] {batch, features}));
-            inputs.put("y", OnnxTensor.createTensor(env, LongBuffer.wrap(batchY), new long[] {batch}));
-            inputs.put("t", OnnxTensor.createTensor(env, (float) (step + 1)));
+        io.x.put(0, batchX);
+        io.y.put(0, batchY);
+        io.t.put(0, (float) (step + 1));
+        for (MlpGraphs.Tensor t : layout.tensors) {
+            io.in(t.name()).fill(params, t);
+            io.in("m_" + t.name()).fill(adamM, t);
+            io.in("v_" + t.name()).fill(adamV, t);
+        }
+        try (OrtSession.Result ignored = trainSession.run(io.inputs, io.outputs)) {
             for (MlpGraphs.Tensor t : layout.tensors) {
-                inputs.put(t.name(), tensor(params, t));
-                inputs.put("m_" + t.name(), tensor(adamM, t));
-                inputs.put("v_" + t.name(), tensor(adamV, t));
+                io.out("new_" + t.name()).copyTo(params, t);
+                io.out("new_m_" + t.name()).copyTo(adamM, t);
+                io.out("new_v_" + t.name()).copyTo(adamV, t);
             }
-            try (OrtSession.Result out = trainSession.run(inputs)) {
-                float loss = (Float) out.get("loss").orElseThrow().getValue();
-                for (MlpGraphs.Tensor t : layout.tensors) {
-                    copyOut(out, "new_" + t.name(), params, t);
-                    copyOut(out, "new_m_" + t.name(), adamM, t);
-                    copyOut(out, "new_v_" + t.name(), adamV, t);
-                }
-                lastLoss = loss;
-            }
-        } finally {
-            for (OnnxTensor t : inputs.values()) {
-                t.close();
-            }
+            lastLoss = io.loss.get(0);
         }
         cursor += batch;
         step++;
@@ -235,19 +228,80 @@ public final class SampleTrainer implements AutoCloseable {
     public void close() throws OrtException {
         trainSession.close();
         evalSession.close();
+        io.close();
+    }
+
+    /**
+     * The direct buffers ONNX Runtime reads the training step's inputs from and writes its outputs into, with a tensor
+     * over each, made once (a 600 MB model would otherwise allocate and copy twice its state per step). They carry
+     * nothing from one step to the next: each step fills every input from the {@code @TrainState} arrays and copies
+     * every output back into them.
+     */
+    private static final class StepBuffers implements AutoCloseable {
+        final FloatBuffer x;
+        final LongBuffer y;
+        final FloatBuffer t;
+        final FloatBuffer loss;
+        final Map<String, OnnxTensor> inputs = new LinkedHashMap<>();
+        final Map<String, OnnxTensor> outputs = new LinkedHashMap<>();
+        private final Map<String, Slot> slots = new LinkedHashMap<>();
+
+        StepBuffers(OrtEnvironment env, MlpGraphs.Layout layout, int batch, int features) throws OrtException {
+            x = direct(batch * features);
+            y = ByteBuffer.allocateDirect(batch * Long.BYTES).order(ByteOrder.nativeOrder()).asLongBuffer();
+            t = direct(1);
+            loss = direct(1);
+            inputs.put("x", OnnxTensor.createTensor(env, x, new long[] {batch, features}));
+            inputs.put("y", OnnxTensor.createTensor(env, y, new long[] {batch}));
+            inputs.put("t", OnnxTensor.createTensor(env, t, new long[0]));
+            outputs.put("loss", OnnxTensor.createTensor(env, loss, new long[0]));
+            for (MlpGraphs.Tensor p : layout.tensors) {
+                for (String prefix : new String[] {"", "m_", "v_"}) {
+                    slot(env, inputs, prefix + p.name(), p);
+                    slot(env, outputs, "new_" + prefix + p.name(), p);
+                }
+            }
+        }
+
+        Slot in(String name) {
+            return slots.get(name);
+        }
+
+        Slot out(String name) {
+            return slots.get(name);
+        }
+
+        private void slot(OrtEnvironment env, Map<String, OnnxTensor> into, String name, MlpGraphs.Tensor p)
+                throws OrtException {
+            FloatBuffer b = direct(p.size());
+            into.put(name, OnnxTensor.createTensor(env, b, p.shape()));
+            slots.put(name, new Slot(b));
+        }
+
+        private static FloatBuffer direct(int floats) {
+            return ByteBuffer.allocateDirect(floats * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        }
+
+        @Override
+        public void close() {
+            inputs.values().forEach(OnnxTensor::close);
+            outputs.values().forEach(OnnxTensor::close);
+        }
+    }
+
+    /** One direct buffer; absolute bulk copies only, so its position never moves. */
+    private record Slot(FloatBuffer buffer) {
+        void fill(float[] array, MlpGraphs.Tensor t) {
+            buffer.put(0, array, t.offset(), t.size());
+        }
+
+        void copyTo(float[] array, MlpGraphs.Tensor t) {
+            buffer.get(0, array, t.offset(), t.size());
+        }
     }
 
     private OnnxTensor tensor(float[] array, MlpGraphs.Tensor t) throws OrtException {
         return OnnxTensor.createTensor(env, FloatBuffer.wrap(array, t.offset(), t.size()).slice(), t.shape());
-    }
-
-    private static void copyOut(OrtSession.Result out, String name, float[] array, MlpGraphs.Tensor t) {
-        OnnxValue v = out.get(name).orElseThrow(() -> new IllegalStateException("no output " + name));
-        FloatBuffer b = ((OnnxTensor) v).getFloatBuffer();
-        if (b.remaining() != t.size()) {
-            throw new IllegalStateException("output " + name + " has " + b.remaining() + " values, expected " + t.size());
-        }
-        b.get(array, t.offset(), t.size());
     }
 
     private static void shuffle(int[] a, Random rng) {
