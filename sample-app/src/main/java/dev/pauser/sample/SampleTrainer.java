@@ -25,9 +25,9 @@ import java.util.Random;
  *
  * <p>Each {@link #trainStep()} runs one ONNX graph ({@link MlpGraphs#trainStep}) that takes the parameters, the Adam
  * moments and one mini-batch, and returns the loss, the new parameters and the new moments. Everything that decides
- * the rest of the run is in the {@code @TrainState} fields, and only {@link #trainStep()} changes them: the ONNX tensors
- * are made from those arrays afresh in every step, the data is a pure function of the options, and evaluation reads
- * the parameters only. So a run restored from a snapshot of those fields taken between two steps goes on exactly as
+ * the rest of the run is in the {@code @TrainState} fields, and only {@link #trainStep()} changes them: every step
+ * fills ONNX Runtime's input buffers from those arrays and copies every output back into them, the data is a pure
+ * function of the options, and evaluation reads the parameters only. So a run restored from a snapshot of those fields taken between two steps goes on exactly as
  * the uninterrupted run would have.
  */
 public final class SampleTrainer implements AutoCloseable {
@@ -134,7 +134,9 @@ public final class SampleTrainer implements AutoCloseable {
 
     /**
      * One training step: takes the next mini-batch (reshuffling at the end of an epoch), runs the training graph once,
-     * and copies the new parameters and moments back. Once {@code step} has reached {@code --steps} it does nothing.
+     * and copies the new parameters and moments back. Once {@code step} has reached {@code --steps} it does nothing
+     * (so a run whose state is restored at the end trains no more, whether the restore happens before the loop's
+     * check or at this method's entry).
      */
     @TrainStep
     void trainStep() throws OrtException, InterruptedException {
