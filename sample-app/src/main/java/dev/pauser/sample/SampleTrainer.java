@@ -74,6 +74,8 @@ public final class SampleTrainer implements AutoCloseable {
     private final long[] batchY;
     private final StepBuffers io;
     private double lastLoss = Double.NaN;
+    /** Steps this JVM has run (a restored run starts again at 0): for progress lines only. */
+    private long stepsRunHere;
 
     SampleTrainer(Options options) throws OrtException {
         this.options = options;
@@ -173,6 +175,7 @@ public final class SampleTrainer implements AutoCloseable {
         }
         cursor += batch;
         step++;
+        stepsRunHere++;
         if (options.stepDelayMillis() > 0) {
             Thread.sleep(options.stepDelayMillis());
         }
@@ -323,17 +326,19 @@ public final class SampleTrainer implements AutoCloseable {
         try (SampleTrainer trainer = new SampleTrainer(options)) {
             out.println("sample-app: " + options.describe() + " parameters=" + trainer.layout.totalSize);
             long logEvery = options.logEvery();
-            long sinceStep = trainer.step;
+            long sinceRun = 0;
             long sinceNanos = System.nanoTime();
             while (trainer.step < options.steps()) {
+                long runBefore = trainer.stepsRunHere;
                 trainer.trainStep();
-                if (logEvery > 0 && (trainer.step % logEvery == 0 || trainer.step == options.steps())) {
+                boolean trained = trainer.stepsRunHere > runBefore; // not when a restore found the run complete
+                if (trained && logEvery > 0 && (trainer.step % logEvery == 0 || trainer.step == options.steps())) {
                     long now = System.nanoTime();
-                    double rate = (trainer.step - sinceStep) / Math.max(1e-9, (now - sinceNanos) / 1e9);
+                    double rate = (trainer.stepsRunHere - sinceRun) / Math.max(1e-9, (now - sinceNanos) / 1e9);
                     out.printf(Locale.ROOT, "step %d/%d epoch %d loss %.6f test-accuracy %.4f steps/s %.1f%n",
                             trainer.step, options.steps(), trainer.epoch, trainer.lastLoss(), trainer.testAccuracy(),
                             rate);
-                    sinceStep = trainer.step;
+                    sinceRun = trainer.stepsRunHere;
                     sinceNanos = System.nanoTime();
                 }
             }
