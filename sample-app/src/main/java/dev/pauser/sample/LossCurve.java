@@ -24,6 +24,7 @@ import org.jfree.chart.plot.ValueMarker;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.chart.ui.RectangleAnchor;
+import org.jfree.chart.ui.RectangleInsets;
 import org.jfree.chart.ui.TextAnchor;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
@@ -94,12 +95,14 @@ public final class LossCurve {
         plot.setBackgroundPaint(Color.WHITE);
         plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        int row = 0;
         for (Map.Entry<Long, String> m : marks.entrySet()) {
             ValueMarker marker = new ValueMarker(m.getKey(), Color.DARK_GRAY, new BasicStroke(1f));
             marker.setLabel(m.getValue() + " @ " + m.getKey());
             marker.setLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
             marker.setLabelAnchor(RectangleAnchor.TOP_RIGHT);
             marker.setLabelTextAnchor(TextAnchor.TOP_LEFT);
+            marker.setLabelOffset(new RectangleInsets(4 + 18 * row++, 4, 4, 4)); // labels one under another
             plot.addDomainMarker(marker);
         }
         JFreeChart chart = new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, true);
