@@ -1,0 +1,124 @@
+package dev.pauser.sample;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+
+import dev.pauser.TrainState;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
+import java.io.Serializable;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Without the agent: a run stopped after k steps whose {@code @TrainState} fields are copied into a fresh trainer
+ * ends exactly as the uninterrupted run. This is what the agent's restore relies on: those fields are the whole state.
+ */
+class SplitRunTest {
+    /** 1000 rows, batch 32: 31 steps per epoch, so the runs cross several reshuffles. */
+    static final String[] OPTIONS = {"--steps", "100", "--batch", "32", "--hidden", "16", "--layers", "2",
+        "--train-rows", "1000", "--test-rows", "200", "--classes", "4", "--features", "5"};
+
+    @Test
+    void theStateFieldsAreTheDocumentedOnes() {
+        Set<String> names = new TreeSet<>();
+        for (Field f : stateFields()) {
+            names.add(f.getName());
+        }
+        assertEquals(new TreeSet<>(List.of("params", "adamM", "adamV", "step", "epoch", "cursor", "order",
+                "shuffleRng")), names);
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {0, 1, 30, 31, 32, 57, 99, 100})
+    void splitRunEqualsWholeRun(int k) throws Exception {
+        Options o = Options.parse(OPTIONS);
+        String whole;
+        double wholeAccuracy;
+        try (SampleTrainer t = new SampleTrainer(o)) {
+            while (t.step < o.steps()) {
+                t.trainStep();
+            }
+            whole = t.weightsSha256();
+            wholeAccuracy = t.testAccuracy();
+        }
+
+        List<Object> snapshot;
+        try (SampleTrainer first = new SampleTrainer(o)) {
+            while (first.step < k) {
+                first.trainStep();
+                first.testAccuracy(); // evaluating between steps must change nothing
+            }
+            snapshot = capture(first);
+            for (int i = 0; i < 3 && first.step < o.steps(); i++) {
+                first.trainStep(); // the first run goes on a little: the snapshot must not share its arrays
+            }
+        }
+        try (SampleTrainer second = new SampleTrainer(o)) {
+            restore(second, snapshot);
+            assertEquals(k, second.step);
+            while (second.step < o.steps()) {
+                second.trainStep();
+            }
+            assertEquals(whole, second.weightsSha256(), "resumed at step " + k);
+            assertEquals(wholeAccuracy, second.testAccuracy());
+        }
+    }
+
+    static List<Field> stateFields() {
+        List<Field> fields = new ArrayList<>();
+        for (Field f : SampleTrainer.class.getDeclaredFields()) {
+            if (f.isAnnotationPresent(TrainState.class)) {
+                if (Modifier.isStatic(f.getModifiers())) {
+                    throw new AssertionError("static @TrainState field " + f);
+                }
+                f.setAccessible(true);
+                fields.add(f);
+            }
+        }
+        return fields;
+    }
+
+    /** Deep copies of the state fields' values, as a checkpoint would hold them. */
+    static List<Object> capture(SampleTrainer t) throws Exception {
+        List<Object> values = new ArrayList<>();
+        for (Field f : stateFields()) {
+            Object v = f.get(t);
+            Object copy = deepCopy(v);
+            if (!f.getType().isPrimitive()) {
+                assertNotSame(v, copy);
+            }
+            values.add(copy);
+        }
+        return values;
+    }
+
+    static void restore(SampleTrainer t, List<Object> values) throws Exception {
+        List<Field> fields = stateFields();
+        for (int i = 0; i < fields.size(); i++) {
+            fields.get(i).set(t, deepCopy(values.get(i)));
+        }
+    }
+
+    private static Object deepCopy(Object v) throws Exception {
+        if (v == null) {
+            return null;
+        }
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+            out.writeObject((Serializable) v);
+        }
+        try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
+            return in.readObject();
+        }
+    }
+}
