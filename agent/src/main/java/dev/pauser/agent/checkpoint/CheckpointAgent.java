@@ -27,6 +27,9 @@ public final class CheckpointAgent {
             long every, Duration interval, boolean async, boolean checkpointOnPause, int graceSeconds) {
     }
 
+    /** How long the exit hook waits for a step in flight. */
+    private static final int EXIT_WAIT_SECONDS = 3;
+
     private CheckpointAgent() {
     }
 
@@ -91,14 +94,16 @@ public final class CheckpointAgent {
         }
         Gate.stop();
         try {
-            if (Gate.awaitQuiet(TimeUnit.SECONDS.toMillis(graceSeconds))) {
+            // Bounded tighter than a stop: a step still in flight now is usually the thread that called System.exit
+            // from inside it, or a daemon thread the exit will cut anyway; waiting would only delay the exit.
+            if (Gate.awaitQuiet(TimeUnit.SECONDS.toMillis(Math.min(graceSeconds, EXIT_WAIT_SECONDS)))) {
                 CheckpointResult r = checkpointer.checkpointHeld("exit");
                 if (r.written() || !r.ok()) {
                     System.err.println("pauser: at exit, " + r.describe());
                 }
             } else {
-                System.err.println("pauser: at exit, a step was still running after " + graceSeconds
-                        + " s; no final checkpoint");
+                System.err.println("pauser: at exit, a step was still running; no final checkpoint (the last one "
+                        + "stands)");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
