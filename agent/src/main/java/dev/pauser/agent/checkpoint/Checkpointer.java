@@ -294,7 +294,7 @@ public final class Checkpointer {
     }
 
     private CheckpointResult write(Snapshot snap) {
-        ProgressLine progress = new ProgressLine(snap.step, bytesOf(snap.entries));
+        ProgressLine progress = new ProgressLine(snap.step, tensorBytes(snap.entries));
         java.util.concurrent.ScheduledFuture<?> ticker =
                 timer.scheduleAtFixedRate(progress, 2, 2, TimeUnit.SECONDS);
         try {
@@ -347,7 +347,8 @@ public final class Checkpointer {
         return new CheckpointResult(durableStep, lastPath, lastBytes, 0, false, "");
     }
 
-    private static long bytesOf(List<Entry> entries) {
+    /** The bytes of tensor data among the entries. */
+    static long tensorBytes(List<Entry> entries) {
         long n = 0;
         for (Entry e : entries) {
             if (e instanceof dev.pauser.agent.snapshot.TensorEntry) {

@@ -135,12 +135,7 @@ final class Trainers implements TrainerListener {
             fatal.accept("pauser: restoring " + type.getName() + " from " + resumeFrom.dir() + ": " + e.getMessage());
             return;
         }
-        long bytes = 0;
-        for (Entry e : entries) {
-            if (e instanceof dev.pauser.agent.snapshot.TensorEntry) {
-                bytes += ((dev.pauser.agent.snapshot.TensorEntry) e).data().remaining();
-            }
-        }
+        long bytes = Checkpointer.tensorBytes(entries);
         restoredClasses.add(type);
         restoreListener.restored(type, resumeFrom, entries.size(), bytes, System.nanoTime() - t0, mismatches);
     }
