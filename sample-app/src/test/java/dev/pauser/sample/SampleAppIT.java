@@ -191,6 +191,16 @@ class SampleAppIT {
             assertTrue(again.elapsedMillis() < firstMillis, "finishes quickly: " + again.elapsedMillis()
                     + " ms against " + firstMillis + " ms for the whole run: " + again.describe());
         }
+        // And again. The start before called trainStep() once (the loop checks the step before the agent restores it),
+        // a call that returned at once but that the agent counts as a step: so it wrote one more checkpoint at exit,
+        // labelled step STEPS + 1, and this start resumes from that one. The state in it is still the finished run's.
+        try (AppProcess third = AppProcess.start(agent, ARGS)) {
+            assertEquals(0, third.awaitExit(WAIT), third.describe());
+            assertTrue(resumedAt(third) >= STEPS, "resumes from a final checkpoint: " + third.describe());
+            assertFalse(third.stdout().stream().anyMatch(l -> PROGRESS.matcher(l).find()),
+                    "trains nothing more: " + third.describe());
+            assertEquals(uninterrupted, result(third), third.describe());
+        }
     }
 
     /** The step the agent said it resumes at; 0 if it said nothing of resuming. */
