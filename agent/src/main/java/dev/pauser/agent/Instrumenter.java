@@ -3,6 +3,7 @@ package dev.pauser.agent;
 import static net.bytebuddy.matcher.ElementMatchers.declaresMethod;
 import static net.bytebuddy.matcher.ElementMatchers.isAbstract;
 import static net.bytebuddy.matcher.ElementMatchers.isAnnotatedWith;
+import static net.bytebuddy.matcher.ElementMatchers.isConstructor;
 import static net.bytebuddy.matcher.ElementMatchers.isNative;
 import static net.bytebuddy.matcher.ElementMatchers.isSynthetic;
 import static net.bytebuddy.matcher.ElementMatchers.named;
@@ -58,7 +59,10 @@ final class Instrumenter {
                 .transform(new AgentBuilder.Transformer.ForAdvice()
                         // The advice's class file comes from pauser.jar itself, whatever loader defined the trainer.
                         .include(ClassFileLocator.ForJarFile.of(agentJar))
-                        .advice(stepMethods, StepAdvice.class.getName()))
+                        .advice(stepMethods, StepAdvice.class.getName())
+                        // A resumed trainer's state is restored as soon as it is constructed (and again at its first
+                        // step), so the loop deciding whether to run a step already sees the restored counter.
+                        .advice(isConstructor(), StepAdvice.Constructed.class.getName()))
                 .installOn(inst);
     }
 

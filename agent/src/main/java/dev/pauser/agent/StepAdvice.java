@@ -22,4 +22,15 @@ final class StepAdvice {
     static void exit() {
         StepHooks.exit();
     }
+
+    /** Pasted at the normal end of every constructor of a class that declares {@code @TrainStep} methods. */
+    static final class Constructed {
+        private Constructed() {
+        }
+
+        @Advice.OnMethodExit(suppress = Throwable.class)
+        static void exit(@Advice.Origin Class<?> type, @Advice.This Object self) {
+            StepHooks.constructed(type, self);
+        }
+    }
 }

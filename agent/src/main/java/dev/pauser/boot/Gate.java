@@ -127,6 +127,13 @@ public final class Gate {
         w.remember(trainer);
     }
 
+    static void trainerConstructed(Class<?> type, Object self) {
+        TrainerListener l = trainerListener;
+        if (l != null) {
+            l.trainerConstructed(type, self);
+        }
+    }
+
     private static void atClosedBoundary(Worker w) {
         LOCK.lock();
         try {

@@ -20,6 +20,13 @@ public final class StepHooks {
         Gate.enter(type, self);
     }
 
+    /** A constructor of a class declaring {@code @TrainStep} methods returned. Not a safe point. */
+    public static void constructed(Class<?> type, Object self) {
+        if (self != null && self.getClass() == type) {
+            Gate.trainerConstructed(type, self);
+        }
+    }
+
     /** A step ends, normally or by an exception: a safe point. */
     public static void exit() {
         Gate.exit();

@@ -42,6 +42,8 @@ final class Trainers implements TrainerListener {
     }
 
     private final Map<Object, Boolean> seen = new IdentityHashMap<>();
+    /** Trainers restored by their constructor that have not run a step yet. */
+    private final Map<Object, Registered> restoredAtConstruction = new IdentityHashMap<>();
     private final Map<Class<?>, Registered> byClass = new LinkedHashMap<>();
     private final Map<String, Class<?>> keyOwners = new HashMap<>();
     private final Map<Class<?>, Boolean> warnedSecondInstance = new HashMap<>();
@@ -71,7 +73,38 @@ final class Trainers implements TrainerListener {
         if (seen.put(key, Boolean.TRUE) != null) {
             return;
         }
-        Class<?> type = self != null ? self.getClass() : stepType;
+        Registered early = restoredAtConstruction.remove(key);
+        if (early != null) {
+            // Restored when constructed; restore again now, so code that ran between construction and this first
+            // step (an init() that randomizes the weights) can't have replaced the resumed state.
+            if (resumeFrom != null) {
+                restore(early.type, self, early.capture.schema(), true);
+            }
+            return;
+        }
+        register(self != null ? self.getClass() : stepType, self, key);
+    }
+
+    @Override
+    public synchronized void trainerConstructed(Class<?> type, Object self) {
+        if (resumeFrom == null || seen.containsKey(self)) {
+            return; // not resuming, or the object already runs steps
+        }
+        Registered early = restoredAtConstruction.get(self);
+        if (early != null) {
+            // A constructor delegating to another (this(...)) returns after it: the outermost one restores last.
+            restore(type, self, early.capture.schema(), true);
+            return;
+        }
+        Registered r = register(type, self, null);
+        if (r != null && r.self == self) {
+            restoredAtConstruction.put(self, r);
+        }
+    }
+
+    /** Registers (and, resuming, restores) the trainer; returns its registration, or null when it has no state. */
+    private Registered register(Class<?> type, Object self, Object seenKey) {
+        Object key = seenKey;
         Registered existing = byClass.get(type);
         if (existing != null) {
             if (existing.self == null && self != null) {
@@ -81,22 +114,24 @@ final class Trainers implements TrainerListener {
                 Log.warn("a second instance of " + type.getName() + " runs steps; only the first one's @TrainState is "
                         + "checkpointed");
             }
-            return;
+            return existing;
         }
         StateSchema schema;
         try {
             schema = StateSchema.of(type);
         } catch (StateException e) {
             fatal.accept(e.getMessage().startsWith("pauser") ? e.getMessage() : "pauser: " + e.getMessage());
-            return;
+            return null;
         }
         if (schema.isEmpty()) {
-            return;
+            return null;
         }
         if (self == null && schema.hasInstanceFields()) {
             // A static step of a class whose state is per instance: wait for an instance step to register it.
-            seen.remove(key);
-            return;
+            if (key != null) {
+                seen.remove(key);
+            }
+            return null;
         }
         List<String> clashes = new ArrayList<>();
         for (StateField f : schema.fields()) {
@@ -108,20 +143,22 @@ final class Trainers implements TrainerListener {
         if (!clashes.isEmpty()) {
             fatal.accept("pauser: two trainers use the same @TrainState key; give one a distinct "
                     + "@TrainState(name = ...): " + String.join("; ", clashes));
-            return;
+            return null;
         }
         if (resumeFrom != null) {
-            restore(type, self, schema);
+            restore(type, self, schema, false);
         }
         for (StateField f : schema.fields()) {
             keyOwners.put(f.key(), type);
         }
-        byClass.put(type, new Registered(type, self, new StateCapture(schema)));
+        Registered r = new Registered(type, self, new StateCapture(schema));
+        byClass.put(type, r);
         anyState = true;
         Log.debug("checkpointing " + schema.fields().size() + " @TrainState fields of " + type.getName());
+        return r;
     }
 
-    private void restore(Class<?> type, Object self, StateSchema schema) {
+    private void restore(Class<?> type, Object self, StateSchema schema, boolean again) {
         List<Entry> entries = entriesFor(type);
         long t0 = System.nanoTime();
         List<String> mismatches;
@@ -136,6 +173,10 @@ final class Trainers implements TrainerListener {
             return;
         }
         long bytes = Checkpointer.tensorBytes(entries);
+        if (again) {
+            Log.debug("restored " + type.getName() + " again before its first step");
+            return;
+        }
         restoredClasses.add(type);
         restoreListener.restored(type, resumeFrom, entries.size(), bytes, System.nanoTime() - t0, mismatches);
     }
@@ -148,7 +189,7 @@ final class Trainers implements TrainerListener {
         Map<String, String> info = resumeFrom.info();
         String keys = info.get(TRAINER_INFO_PREFIX + type.getName());
         long recordedTrainers = info.keySet().stream().filter(k -> k.startsWith(TRAINER_INFO_PREFIX)).count();
-        if (keys == null && !(recordedTrainers <= 1 && restoredClasses.isEmpty())) {
+        if (keys == null && !(recordedTrainers <= 1 && (restoredClasses.isEmpty() || restoredClasses.equals(List.of(type))))) {
             return List.of();
         }
         java.util.Set<String> wanted = keys == null ? null : new java.util.HashSet<>(List.of(keys.split(",")));
