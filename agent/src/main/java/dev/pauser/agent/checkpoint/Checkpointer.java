@@ -51,6 +51,7 @@ public final class Checkpointer {
     private volatile String lastPath = "";
     private volatile long lastBytes;
     private volatile long lastMillis;
+    private volatile long lastStallMillis;
     private volatile long lastTimeMillis = -1;
     private volatile String lastError = "";
     /** The step whose state is already durable (a resumed run starts with the checkpoint it resumed from). */
@@ -198,6 +199,7 @@ public final class Checkpointer {
         if (async) {
             writer.execute(() -> finish(f, write(snap)));
         } else {
+            snap.heldForWrite = true;
             finish(f, write(snap));
         }
     }
@@ -224,6 +226,9 @@ public final class Checkpointer {
         CompletableFuture<CheckpointResult> f = new CompletableFuture<>();
         try {
             Snapshot snap = capture(reason);
+            if (snap != null) {
+                snap.heldForWrite = true;
+            }
             finish(f, snap == null ? unchanged() : write(snap));
         } catch (RuntimeException e) {
             finish(f, fail(reason, e.getMessage()));
@@ -262,6 +267,7 @@ public final class Checkpointer {
         final Map<String, String> info;
         final long captureNanos;
         final String reason;
+        boolean heldForWrite;
 
         Snapshot(long step, List<Entry> entries, Map<String, String> info, long captureNanos, String reason) {
             this.step = step;
@@ -304,6 +310,8 @@ public final class Checkpointer {
             lastPath = c.dir().toString();
             lastBytes = c.bytes();
             lastMillis = millis;
+            // async: training waited for the copy only; otherwise (and for held checkpoints) for the write too
+            lastStallMillis = TimeUnit.NANOSECONDS.toMillis(snap.captureNanos + (snap.heldForWrite ? c.nanos() : 0));
             lastTimeMillis = System.currentTimeMillis();
             lastError = "";
             durableStep = c.step();
@@ -424,6 +432,10 @@ public final class Checkpointer {
 
     public long lastMillis() {
         return lastMillis;
+    }
+
+    public long lastStallMillis() {
+        return lastStallMillis;
     }
 
     public long lastTimeMillis() {

@@ -153,6 +153,11 @@ public final class PauserControl implements PauserMXBean {
     }
 
     @Override
+    public long getLastCheckpointStallMillis() {
+        return checkpointer.lastStallMillis();
+    }
+
+    @Override
     public long getLastCheckpointTimeMillis() {
         return checkpointer.lastTimeMillis();
     }

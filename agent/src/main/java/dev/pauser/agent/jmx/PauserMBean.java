@@ -39,6 +39,7 @@ public final class PauserMBean extends StandardEmitterMBean implements GateListe
             Map.entry("LastCheckpointPath", "The directory of the newest durable checkpoint; empty for none"),
             Map.entry("LastCheckpointBytes", "The size of the newest checkpoint written by this run, in bytes"),
             Map.entry("LastCheckpointMillis", "How long the newest checkpoint took, capture and durable write, in milliseconds"),
+            Map.entry("LastCheckpointStallMillis", "How long the newest checkpoint held the training threads (the copy into staging), in milliseconds"),
             Map.entry("LastCheckpointTimeMillis", "When the newest checkpoint became durable, ms since 1970-01-01 UTC; -1 for none in this run"),
             Map.entry("LastError", "The last checkpoint error (full disk, a field that can't be captured); empty after a success"),
             Map.entry("CheckpointEverySteps", "Checkpoint every this many steps (the every option); 0 for none. Writable"));

@@ -68,6 +68,9 @@ public interface PauserMXBean {
     /** How long the last checkpoint took, capture and durable write, in milliseconds. */
     long getLastCheckpointMillis();
 
+    /** How long the last checkpoint held the training threads (the capture), in milliseconds. */
+    long getLastCheckpointStallMillis();
+
     /** When the last checkpoint became durable, ms since the epoch; -1 for none in this run. */
     long getLastCheckpointTimeMillis();
 
