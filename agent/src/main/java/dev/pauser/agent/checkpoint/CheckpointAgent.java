@@ -165,6 +165,23 @@ public final class CheckpointAgent {
             return null;
         }
         long t0 = System.nanoTime();
+        // A console line every two seconds while a big checkpoint is read and verified.
+        java.util.concurrent.ScheduledExecutorService ticker = java.util.concurrent.Executors
+                .newSingleThreadScheduledExecutor(r -> {
+                    Thread t = new Thread(r, "pauser-resume-progress");
+                    t.setDaemon(true);
+                    return t;
+                });
+        ticker.scheduleAtFixedRate(() -> Log.info("reading and verifying the checkpoint to resume from: "
+                + TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0) + " s so far"), 2, 2, TimeUnit.SECONDS);
+        try {
+            return load(s, mode, t0, fatal);
+        } finally {
+            ticker.shutdownNow();
+        }
+    }
+
+    private static LoadedCheckpoint load(Settings s, String mode, long t0, Consumer<String> fatal) {
         if (mode.equals("auto")) {
             Resume.Loaded loaded;
             try {
