@@ -1,0 +1,186 @@
+package dev.pauser.it;
+
+import static dev.pauser.it.Checkpoints.assertContains;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pauser.agent.jmx.PauserMXBean;
+import dev.pauser.agent.snapshot.CheckpointReader;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 3, "done when" 1, 7 (retention) and 8, plus SIGTERM and the resume modes: {@code StateTrainer} (every kind of
+ * {@code @TrainState}) killed and restarted with the same command ends with the hash of an uninterrupted run.
+ */
+class CheckpointIT {
+    private static final String[] ARGS = {"--steps", "120", "--delay-ms", "10"};
+    /** Long enough to stop or pause it in the middle. */
+    private static final String[] LONG = {"--steps", "300", "--delay-ms", "10"};
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void uninterruptedRunWithTheAgentMatchesTheRunWithout() throws Exception {
+        String h = Checkpoints.reference(ARGS);
+        try (ChildJvm child = Checkpoints.start(dir, "every=10", ARGS)) {
+            assertEquals(h, Checkpoints.finish(child, "uninterrupted run with the agent"));
+            assertEquals(-1, Checkpoints.resumedStep(child.output()), child.output());
+        }
+        // the run's last checkpoint (at exit) holds the final state: a restart resumes there and ends at once, same hash
+        try (ChildJvm again = Checkpoints.start(dir, "every=10", ARGS)) {
+            assertEquals(h, Checkpoints.finish(again, "run restarted after the end"));
+            assertTrue(Checkpoints.resumedStep(again.output()) >= 120, again.output());
+        }
+    }
+
+    @Test
+    void killNineAtRandomMomentsThenRestartEndsWithTheSameHash() throws Exception {
+        String h = Checkpoints.reference(ARGS);
+        long seed = System.nanoTime();
+        Random random = new Random(seed);
+        String context = "seed " + seed;
+        long lastResumed = -1;
+        List<String> kills = new ArrayList<>();
+        for (int kill = 0; kill < 4; kill++) {
+            try (ChildJvm child = Checkpoints.start(dir, "every=5", ARGS)) {
+                if (kill == 0) {
+                    Checkpoints.awaitCheckpoints(dir, 1, child);
+                } else {
+                    child.awaitLine("^ready$", Duration.ofSeconds(30));
+                }
+                Thread.sleep(random.nextInt(700));
+                boolean alive = child.process().isAlive();
+                child.process().destroyForcibly(); // SIGKILL
+                child.process().waitFor();
+                String out = child.output();
+                long resumed = Checkpoints.resumedStep(out);
+                kills.add("run " + kill + ": resumed at " + resumed + ", killed while alive=" + alive + ", checkpoints "
+                        + Checkpoints.steps(dir));
+                if (kill > 0) {
+                    assertTrue(resumed >= lastResumed, context + ": resumed at " + resumed + " after an earlier run"
+                            + " resumed at " + lastResumed + "\n" + kills + "\n" + out);
+                    assertTrue(resumed > 0, context + ": a restart must resume: " + kills + "\n" + out);
+                }
+                lastResumed = resumed;
+            }
+        }
+        try (ChildJvm last = Checkpoints.start(dir, "every=5", ARGS)) {
+            String result = Checkpoints.finish(last, context);
+            assertTrue(Checkpoints.resumedStep(last.output()) >= lastResumed, context + " " + kills + "\n" + last.output());
+            assertEquals(h, result, context + ": the final hash after kill -9 and restarts differs; " + kills
+                    + "\nlast run:\n" + last.output());
+            System.out.println("kill -9 test, " + context + ": " + kills);
+        }
+    }
+
+    @Test
+    void sigtermWritesACheckpointAtTheStopStepAndTheRestartResumesThere() throws Exception {
+        String[] args = LONG;
+        String h = Checkpoints.reference(args);
+        long stoppedAt;
+        try (ChildJvm child = Checkpoints.start(dir, "", args)) {
+            child.awaitLine("^ready$", Duration.ofSeconds(30));
+            Thread.sleep(700);
+            child.signal("TERM");
+            assertEquals(143, child.awaitExit(Duration.ofSeconds(30)), child.output());
+            Matcher m = Pattern.compile("stopped at step (\\d+)").matcher(child.output());
+            assertTrue(m.find(), child.output());
+            stoppedAt = Long.parseLong(m.group(1));
+            assertTrue(stoppedAt > 0 && stoppedAt < 300, child.output());
+            assertEquals(List.of(stoppedAt), Checkpoints.steps(dir), "no every=, so the stop checkpoint alone:\n"
+                    + child.output());
+        }
+        try (ChildJvm again = Checkpoints.start(dir, "", args)) {
+            String result = Checkpoints.finish(again, "restart after SIGTERM");
+            assertEquals(stoppedAt, Checkpoints.resumedStep(again.output()), again.output());
+            assertEquals(h, result, again.output());
+        }
+    }
+
+    @Test
+    void pauseThenKillNineResumesAtThePausedStep() throws Exception {
+        String[] args = LONG;
+        String h = Checkpoints.reference(args);
+        long pausedStep;
+        try (ChildJvm child = Checkpoints.start(dir, "", args)) {
+            child.awaitLine("^ready$", Duration.ofSeconds(30));
+            PauserMXBean pauser = child.pauser();
+            Steps.awaitStepAfter(pauser, 20);
+            String state = pauser.pauseAndWait(20_000);
+            assertEquals("PAUSED", state, child.output());
+            pausedStep = pauser.getStep();
+            assertEquals(pausedStep, pauser.getLastCheckpointStep(), "checkpointOnPause: durable when PAUSED");
+            Steps.assertStepHeld(pauser, 200);
+            child.process().destroyForcibly();
+            child.process().waitFor();
+            assertEquals(List.of(pausedStep), Checkpoints.steps(dir), child.output());
+        }
+        try (ChildJvm again = Checkpoints.start(dir, "", args)) {
+            String result = Checkpoints.finish(again, "restart after pause and kill -9");
+            assertEquals(pausedStep, Checkpoints.resumedStep(again.output()), again.output());
+            assertEquals(h, result, again.output());
+        }
+    }
+
+    @Test
+    void resumeNeverIgnoresCheckpointsAndResumePathTakesThatOne() throws Exception {
+        String h = Checkpoints.reference(ARGS);
+        try (ChildJvm child = Checkpoints.start(dir, "every=20,keep=10", ARGS)) {
+            assertEquals(h, Checkpoints.finish(child, "first run"));
+        }
+        List<Path> ckpts = Checkpoints.list(dir);
+        assertTrue(ckpts.size() >= 5, ckpts.toString());
+        try (ChildJvm fresh = Checkpoints.start(dir, "every=20,keep=10,resume=never", ARGS)) {
+            assertEquals(h, Checkpoints.finish(fresh, "resume=never"));
+            assertEquals(-1, Checkpoints.resumedStep(fresh.output()), fresh.output());
+            assertFalse(fresh.output().contains("@TrainState fields of"), fresh.output());
+        }
+        Path older = Checkpoints.list(dir).get(1);
+        assertEquals(40, Checkpoints.step(older));
+        try (ChildJvm chosen = Checkpoints.start(dir, "every=20,keep=10,resume=" + older, ARGS)) {
+            assertEquals(h, Checkpoints.finish(chosen, "resume=<path>"));
+            assertEquals(older, Checkpoints.resumedFrom(chosen.output()), chosen.output());
+            assertEquals(40, Checkpoints.resumedStep(chosen.output()), chosen.output());
+        }
+    }
+
+    @Test
+    void resumePathThatIsNotACheckpointStopsWithStatus2() throws Exception {
+        Path missing = dir.resolve("nowhere");
+        try (ChildJvm child = Checkpoints.start(dir.resolve("ckpts"), "resume=" + missing, ARGS)) {
+            assertEquals(2, child.awaitExit(Duration.ofSeconds(30)), child.output());
+            assertContains(child.output(), "resume=" + missing, "resume of a missing path");
+            assertFalse(child.output().contains("result="), child.output());
+        }
+    }
+
+    @Test
+    void retentionOverTwentyFiveCheckpointsKeepsExactlyTheThreeNewest() throws Exception {
+        String[] args = {"--steps", "24", "--delay-ms", "5"};
+        String h = Checkpoints.reference(args);
+        try (ChildJvm child = Checkpoints.start(dir, "every=1,keep=3,async=false", args)) {
+            assertEquals(h, Checkpoints.finish(child, "retention run"));
+            Matcher m = Pattern.compile("checkpoint \\S+ckpt-(\\d+) \\(step").matcher(child.output());
+            List<Long> written = new ArrayList<>();
+            while (m.find()) {
+                written.add(Long.parseLong(m.group(1)));
+            }
+            assertTrue(written.size() >= 25, "expected 25 checkpoints written, got " + written + "\n" + child.output());
+            List<Long> newest = written.subList(written.size() - 3, written.size());
+            assertEquals(newest, Checkpoints.steps(dir), "keep=3 keeps exactly the 3 newest of " + written);
+            for (Path p : Checkpoints.list(dir)) {
+                assertTrue(CheckpointReader.verify(p).ok(), CheckpointReader.verify(p).render());
+            }
+        }
+    }
+}
