@@ -13,7 +13,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import javax.management.ObjectName;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -42,13 +44,20 @@ class CheckpointDiskFullIT {
             try (ChildJvm child = Checkpoints.start(dir, "every=10,keep=50", ARGS)) {
                 Checkpoints.awaitCheckpoints(dir, 2, child);
                 List<Long> beforeFill = Checkpoints.steps(dir);
-                fillUp(mnt.resolve("filler"), fill);
                 PauserMXBean pauser = child.pauser();
+                List<String> failed = new CopyOnWriteArrayList<>();
+                child.jmx().addNotificationListener(new ObjectName(PauserMXBean.OBJECT_NAME), (n, handback) -> {
+                    if (n.getType().equals(PauserMXBean.CHECKPOINT_FAILED)) {
+                        failed.add(n.getMessage());
+                    }
+                }, null, null);
+                fillUp(mnt.resolve("filler"), fill);
                 Steps.await("LastError after the disk filled up; output:\n" + child.output(), 20_000,
                         () -> !pauser.getLastError().isEmpty());
                 String error = pauser.getLastError();
                 assertTrue(error.contains(fill.equals("bytes") ? "not enough free space" : "No space left on device"),
                         error);
+                Steps.await("a " + PauserMXBean.CHECKPOINT_FAILED + " notification", 10_000, () -> !failed.isEmpty());
                 List<Long> kept = Checkpoints.steps(dir);
                 assertTrue(kept.containsAll(beforeFill), "before " + beforeFill + ", now " + kept);
                 long step = pauser.getStep();

@@ -133,6 +133,54 @@ class CheckpointIT {
     }
 
     @Test
+    void checkpointAndWaitOverJmxIsDurableOnReturnThenKillNineResumesThere() throws Exception {
+        String h = Checkpoints.reference(LONG);
+        long step;
+        try (ChildJvm child = Checkpoints.start(dir, "", LONG)) {
+            child.awaitLine("^ready$", Duration.ofSeconds(30));
+            PauserMXBean pauser = child.pauser();
+            List<String> notifications = new java.util.concurrent.CopyOnWriteArrayList<>();
+            child.jmx().addNotificationListener(new javax.management.ObjectName(PauserMXBean.OBJECT_NAME),
+                    (n, handback) -> notifications.add(n.getType() + " " + n.getMessage()), null, null);
+            Steps.awaitStepAfter(pauser, 30);
+            String done = pauser.checkpointAndWait(20_000);
+            step = pauser.getLastCheckpointStep();
+            Path path = Path.of(pauser.getLastCheckpointPath());
+            assertEquals(dir.resolve(String.format("ckpt-%012d", step)), path, done);
+            assertTrue(done.startsWith(path + " (step " + step + ", "), done);
+            assertTrue(CheckpointReader.verify(path).ok(), "durable and complete when checkpointAndWait returns");
+            assertTrue(pauser.getLastCheckpointBytes() > 0 && pauser.getLastCheckpointTimeMillis() > 0, done);
+            assertEquals("", pauser.getLastError());
+            Steps.await("the written notification", 10_000,
+                    () -> notifications.stream().anyMatch(n -> n.startsWith(PauserMXBean.CHECKPOINT_WRITTEN)));
+            child.process().destroyForcibly();
+            child.process().waitFor();
+            assertEquals(List.of(step), Checkpoints.steps(dir), child.output());
+        }
+        try (ChildJvm again = Checkpoints.start(dir, "", LONG)) {
+            String result = Checkpoints.finish(again, "restart after checkpointAndWait and kill -9");
+            assertEquals(step, Checkpoints.resumedStep(again.output()), again.output());
+            assertEquals(h, result, again.output());
+        }
+    }
+
+    @Test
+    void intervalCheckpointsThenKillNineResumeExactly() throws Exception {
+        String h = Checkpoints.reference(LONG);
+        try (ChildJvm child = Checkpoints.start(dir, "interval=300ms,keep=20", LONG)) {
+            Checkpoints.awaitCheckpoints(dir, 3, child);
+            child.process().destroyForcibly();
+            child.process().waitFor();
+        }
+        List<Long> steps = Checkpoints.steps(dir);
+        try (ChildJvm again = Checkpoints.start(dir, "interval=300ms,keep=20", LONG)) {
+            String result = Checkpoints.finish(again, "restart after interval checkpoints and kill -9");
+            assertEquals(steps.get(steps.size() - 1), Checkpoints.resumedStep(again.output()), again.output());
+            assertEquals(h, result, again.output());
+        }
+    }
+
+    @Test
     void resumeNeverIgnoresCheckpointsAndResumePathTakesThatOne() throws Exception {
         String h = Checkpoints.reference(ARGS);
         try (ChildJvm child = Checkpoints.start(dir, "every=20,keep=10", ARGS)) {
