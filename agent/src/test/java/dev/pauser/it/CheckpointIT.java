@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pauser.agent.jmx.PauserMXBean;
 import dev.pauser.agent.snapshot.CheckpointReader;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,6 +37,16 @@ class CheckpointIT {
         try (ChildJvm child = Checkpoints.start(dir, "every=10", ARGS)) {
             assertEquals(h, Checkpoints.finish(child, "uninterrupted run with the agent"));
             assertEquals(-1, Checkpoints.resumedStep(child.output()), child.output());
+        }
+        // the checkpoints hold the model: owner-only
+        for (Path ckpt : Checkpoints.list(dir)) {
+            assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(ckpt)), ckpt.toString());
+            try (var files = Files.list(ckpt)) {
+                for (Path f : files.toList()) {
+                    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(f)),
+                            f.toString());
+                }
+            }
         }
         // the run's last checkpoint (at exit) holds the final state: a restart resumes there and ends at once, same hash
         try (ChildJvm again = Checkpoints.start(dir, "every=10", ARGS)) {
