@@ -193,6 +193,22 @@ class CheckpointIT {
     }
 
     @Test
+    void aCheckpointCommittedWhileTheJvmExitsIsStillLogged() throws Exception {
+        // a 64 MiB state: the asynchronous write of step 20 is still going when main returns
+        String[] args = {"--steps", "25", "--delay-ms", "10", "--big-mb", "64"};
+        try (ChildJvm child = Checkpoints.start(dir, "every=20,keep=10", args)) {
+            Checkpoints.finish(child, "run");
+            String out = child.output();
+            List<Path> ckpts = Checkpoints.list(dir);
+            assertEquals(List.of(20L, 26L), Checkpoints.steps(dir), out);
+            for (Path p : ckpts) {
+                assertTrue(out.contains("checkpoint " + p + " (step ") || out.contains("at exit, " + p + " (step "),
+                        "no log line names the committed checkpoint " + p + ":\n" + out);
+            }
+        }
+    }
+
+    @Test
     void resumeNeverIgnoresCheckpointsAndResumePathTakesThatOne() throws Exception {
         String h = Checkpoints.reference(ARGS);
         try (ChildJvm child = Checkpoints.start(dir, "every=20,keep=10", ARGS)) {
