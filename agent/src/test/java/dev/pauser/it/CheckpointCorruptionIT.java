@@ -71,17 +71,18 @@ class CheckpointCorruptionIT {
     }
 
     @Test
-    void unreadableManifestPathEscapeAndAbsurdSizeAreEachRejected() throws Exception {
+    void unreadableManifestPathEscapeAbsurdSizeAndTruncationAreEachRejected() throws Exception {
         String h = Checkpoints.reference(ARGS);
         try (ChildJvm child = Checkpoints.start(dir, "every=10,keep=20", ARGS)) {
             assertEquals(h, Checkpoints.finish(child, "first run"));
         }
         List<Path> ckpts = Checkpoints.list(dir);
-        assertTrue(ckpts.size() >= 5, ckpts.toString());
+        assertTrue(ckpts.size() >= 6, ckpts.toString());
         Path garbage = ckpts.get(ckpts.size() - 1);
         Path escaping = ckpts.get(ckpts.size() - 2);
         Path absurd = ckpts.get(ckpts.size() - 3);
-        Path good = ckpts.get(ckpts.size() - 4);
+        Path truncated = ckpts.get(ckpts.size() - 4);
+        Path good = ckpts.get(ckpts.size() - 5);
 
         // not JSON at all, with a matching CRC so only the parser can object
         writeManifest(garbage, "{\"format\": \"pauser-checkpoint\", \"step\": ".getBytes(StandardCharsets.UTF_8));
@@ -98,7 +99,14 @@ class CheckpointCorruptionIT {
         tensor.put("dtype", "F32");
         writeManifest(absurd, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(abs));
 
+        // the data file cut short (as after a crash on a file system that doesn't order metadata and data)
+        try (RandomAccessFile f = new RandomAccessFile(truncated.resolve("state.safetensors").toFile(), "rw")) {
+            f.setLength(f.length() - 100);
+        }
+
         VerifyReport g = CheckpointReader.verify(garbage);
+        VerifyReport t = CheckpointReader.verify(truncated);
+        assertTrue(!t.ok() && t.problems().get(0).contains("(truncated)"), t.render());
         VerifyReport e = CheckpointReader.verify(escaping);
         VerifyReport a = CheckpointReader.verify(absurd);
         assertTrue(!g.ok() && g.problems().get(0).contains("manifest.json is not valid JSON"), g.render());
@@ -113,6 +121,7 @@ class CheckpointCorruptionIT {
             assertContains(out, "NOT resuming from " + garbage + ": " + g.problems().get(0), "unreadable manifest");
             assertContains(out, "NOT resuming from " + escaping + ": " + e.problems().get(0), "path escape");
             assertContains(out, "NOT resuming from " + absurd + ": " + a.problems().get(0), "absurd size");
+            assertContains(out, "NOT resuming from " + truncated + ": " + t.problems().get(0), "truncated file");
             assertEquals(good, Checkpoints.resumedFrom(out), out);
             assertEquals(h, result, out);
         }

@@ -68,6 +68,20 @@ class CheckpointSchemaIT {
         }
     }
 
+    @Test
+    void aFieldThatCannotBeCheckpointedStopsTheRunAtItsFirstStepNamingClassFieldAndType() throws Exception {
+        try (ChildJvm v3 = start("every=1", "3")) {
+            assertEquals(2, v3.awaitExit(Duration.ofSeconds(60)), v3.output());
+            String out = v3.output();
+            String v3Class = SchemaTrainer.class.getName() + "$V3";
+            assertContains(out, "2 @TrainState fields of " + v3Class + " can't be checkpointed", "one message");
+            assertContains(out, v3Class + ".worker: type java.lang.Thread", "the unsupported type");
+            assertContains(out, v3Class + ".LIMIT (int) can't be restored: it is a compile-time constant", "constant");
+            assertFalse(out.contains("result="), out);
+            assertEquals(List.of(), Checkpoints.steps(dir), out);
+        }
+    }
+
     private ChildJvm start(String options, String version) throws Exception {
         return Checkpoints.builder(dir, options).main(SchemaTrainer.class, "--version", version, "--steps", "20")
                 .start();
