@@ -37,6 +37,7 @@ class CheckpointIT {
         try (ChildJvm child = Checkpoints.start(dir, "every=10", ARGS)) {
             assertEquals(h, Checkpoints.finish(child, "uninterrupted run with the agent"));
             assertEquals(-1, Checkpoints.resumedStep(child.output()), child.output());
+            assertEquals(0, Checkpoints.firstStepSees(child.output()), child.output());
         }
         // the checkpoints hold the model: owner-only
         for (Path ckpt : Checkpoints.list(dir)) {
@@ -51,7 +52,7 @@ class CheckpointIT {
         // the run's last checkpoint (at exit) holds the final state: a restart resumes there and ends at once, same hash
         try (ChildJvm again = Checkpoints.start(dir, "every=10", ARGS)) {
             assertEquals(h, Checkpoints.finish(again, "run restarted after the end"));
-            assertTrue(Checkpoints.resumedStep(again.output()) >= 120, again.output());
+            Checkpoints.assertResumedAt(121, 120, again.output()); // 120 steps and the one that returned false
         }
     }
 
@@ -82,13 +83,18 @@ class CheckpointIT {
                     assertTrue(resumed >= lastResumed, context + ": resumed at " + resumed + " after an earlier run"
                             + " resumed at " + lastResumed + "\n" + kills + "\n" + out);
                     assertTrue(resumed > 0, context + ": a restart must resume: " + kills + "\n" + out);
+                    long sees = Checkpoints.firstStepSees(out);
+                    assertTrue(sees == -1 || sees == Math.min(resumed, 120), context + ": resumed at " + resumed
+                            + " but the first step saw " + sees + "\n" + out);
                 }
                 lastResumed = resumed;
             }
         }
         try (ChildJvm last = Checkpoints.start(dir, "every=5", ARGS)) {
             String result = Checkpoints.finish(last, context);
-            assertTrue(Checkpoints.resumedStep(last.output()) >= lastResumed, context + " " + kills + "\n" + last.output());
+            long resumed = Checkpoints.resumedStep(last.output());
+            assertTrue(resumed >= lastResumed && resumed > 0, context + " " + kills + "\n" + last.output());
+            Checkpoints.assertResumedAt(resumed, 120, last.output());
             assertEquals(h, result, context + ": the final hash after kill -9 and restarts differs; " + kills
                     + "\nlast run:\n" + last.output());
             System.out.println("kill -9 test, " + context + ": " + kills);
@@ -114,7 +120,7 @@ class CheckpointIT {
         }
         try (ChildJvm again = Checkpoints.start(dir, "", args)) {
             String result = Checkpoints.finish(again, "restart after SIGTERM");
-            assertEquals(stoppedAt, Checkpoints.resumedStep(again.output()), again.output());
+            Checkpoints.assertResumedAt(stoppedAt, 300, again.output());
             assertEquals(h, result, again.output());
         }
     }
@@ -139,7 +145,7 @@ class CheckpointIT {
         }
         try (ChildJvm again = Checkpoints.start(dir, "", args)) {
             String result = Checkpoints.finish(again, "restart after pause and kill -9");
-            assertEquals(pausedStep, Checkpoints.resumedStep(again.output()), again.output());
+            Checkpoints.assertResumedAt(pausedStep, 300, again.output());
             assertEquals(h, result, again.output());
         }
     }
@@ -171,7 +177,7 @@ class CheckpointIT {
         }
         try (ChildJvm again = Checkpoints.start(dir, "", LONG)) {
             String result = Checkpoints.finish(again, "restart after checkpointAndWait and kill -9");
-            assertEquals(step, Checkpoints.resumedStep(again.output()), again.output());
+            Checkpoints.assertResumedAt(step, 300, again.output());
             assertEquals(h, result, again.output());
         }
     }
@@ -187,7 +193,7 @@ class CheckpointIT {
         List<Long> steps = Checkpoints.steps(dir);
         try (ChildJvm again = Checkpoints.start(dir, "interval=300ms,keep=20", LONG)) {
             String result = Checkpoints.finish(again, "restart after interval checkpoints and kill -9");
-            assertEquals(steps.get(steps.size() - 1), Checkpoints.resumedStep(again.output()), again.output());
+            Checkpoints.assertResumedAt(steps.get(steps.size() - 1), 300, again.output());
             assertEquals(h, result, again.output());
         }
     }
@@ -220,13 +226,14 @@ class CheckpointIT {
             assertEquals(h, Checkpoints.finish(fresh, "resume=never"));
             assertEquals(-1, Checkpoints.resumedStep(fresh.output()), fresh.output());
             assertFalse(fresh.output().contains("@TrainState fields of"), fresh.output());
+            assertEquals(0, Checkpoints.firstStepSees(fresh.output()), fresh.output());
         }
         Path older = Checkpoints.list(dir).get(1);
         assertEquals(40, Checkpoints.step(older));
         try (ChildJvm chosen = Checkpoints.start(dir, "every=20,keep=10,resume=" + older, ARGS)) {
             assertEquals(h, Checkpoints.finish(chosen, "resume=<path>"));
             assertEquals(older, Checkpoints.resumedFrom(chosen.output()), chosen.output());
-            assertEquals(40, Checkpoints.resumedStep(chosen.output()), chosen.output());
+            Checkpoints.assertResumedAt(40, 120, chosen.output());
         }
     }
 

@@ -22,6 +22,7 @@ import java.util.stream.Stream;
 /** Shared pieces of the checkpoint end-to-end tests: starting {@link StateTrainer}, reading results and directories. */
 final class Checkpoints {
     private static final Pattern RESULT = Pattern.compile("(?m)^result=(\\S+)$");
+    private static final Pattern FIRST_STEP = Pattern.compile("(?m)^first step sees step=(\\d+)$");
     private static final Pattern RESUMED = Pattern.compile("resuming from (\\S+) at step (\\d+)");
     private static final Map<List<String>, String> REFERENCE = new ConcurrentHashMap<>();
 
@@ -70,6 +71,22 @@ final class Checkpoints {
     static long resumedStep(String output) {
         Matcher m = RESUMED.matcher(output);
         return m.find() ? Long.parseLong(m.group(2)) : -1;
+    }
+
+    /** The step counter {@code StateTrainer} saw when its first step began, or -1 when it printed none. */
+    static long firstStepSees(String output) {
+        Matcher m = FIRST_STEP.matcher(output);
+        return m.find() ? Long.parseLong(m.group(1)) : -1;
+    }
+
+    /**
+     * The run resumed from the checkpoint of {@code step}: the agent says so, and the trainer's own restored counter shows
+     * it really continued there (a run that restored nothing would start at 0 and still reach the same result).
+     */
+    static void assertResumedAt(long step, long totalSteps, String output) {
+        assertEquals(step, resumedStep(output), output);
+        assertEquals(Math.min(step, totalSteps), firstStepSees(output), "the trainer's counter at its first step:\n"
+                + output);
     }
 
     /** The checkpoint directory of the "resuming from" line, or null. */
