@@ -183,6 +183,28 @@ class CheckpointIT {
     }
 
     @Test
+    void checkpointEveryStepsSetOverJmxTakesEffectLive() throws Exception {
+        try (ChildJvm child = Checkpoints.start(dir, "keep=10", LONG)) {
+            child.awaitLine("^ready$", Duration.ofSeconds(30));
+            PauserMXBean pauser = child.pauser();
+            assertEquals(0, pauser.getCheckpointEverySteps());
+            Steps.awaitStepAfter(pauser, 5);
+            assertEquals(List.of(), Checkpoints.steps(dir), "no trigger yet");
+            pauser.setCheckpointEverySteps(15);
+            assertEquals(15, pauser.getCheckpointEverySteps());
+            Checkpoints.awaitCheckpoints(dir, 2, child);
+            List<Long> steps = Checkpoints.steps(dir);
+            // the first request finds no write in flight: captured at the very step the alarm fired
+            assertEquals(0, steps.get(0) % 15, "every 15 steps: " + steps);
+            pauser.setCheckpointEverySteps(0);
+            Thread.sleep(300); // a request made just before may still land
+            List<Long> off = Checkpoints.steps(dir);
+            Steps.awaitStepAfter(pauser, off.get(off.size() - 1) + 40);
+            assertEquals(off, Checkpoints.steps(dir), "CheckpointEverySteps=0 turns the trigger off");
+        }
+    }
+
+    @Test
     void intervalCheckpointsThenKillNineResumeExactly() throws Exception {
         String h = Checkpoints.reference(LONG);
         try (ChildJvm child = Checkpoints.start(dir, "interval=300ms,keep=20", LONG)) {
