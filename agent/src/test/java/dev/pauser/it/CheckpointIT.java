@@ -230,10 +230,18 @@ class CheckpointIT {
             List<Path> ckpts = Checkpoints.list(dir);
             assertEquals(List.of(20L, 26L), Checkpoints.steps(dir), out);
             for (Path p : ckpts) {
-                assertTrue(out.contains("checkpoint " + p + " (step ") || out.contains("at exit, " + p + " (step "),
-                        "no log line names the committed checkpoint " + p + ":\n" + out);
+                assertEquals(1, count(out, "checkpoint " + p + " (step "),
+                        "one log line names the committed checkpoint " + p + ":\n" + out);
             }
         }
+    }
+
+    private static int count(String text, String needle) {
+        int n = 0;
+        for (int i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + 1)) {
+            n++;
+        }
+        return n;
     }
 
     @Test

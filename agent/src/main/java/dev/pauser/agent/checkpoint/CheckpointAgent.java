@@ -91,10 +91,8 @@ public final class CheckpointAgent {
         Gate.stop();
         try {
             if (Gate.awaitQuiet(TimeUnit.SECONDS.toMillis(graceSeconds))) {
-                CheckpointResult r = checkpointer.checkpointHeld("exit");
-                if (r.written() || !r.ok()) {
-                    System.err.println("pauser: at exit, " + r.describe());
-                }
+                // the checkpointer logs the result, written or failed (to stderr while the JVM shuts down)
+                checkpointer.checkpointHeld("exit");
             } else {
                 System.err.println("pauser: at exit, a step was still running after " + graceSeconds
                         + " s; no final checkpoint");
