@@ -59,6 +59,14 @@ class CheckpointCorruptionIT {
                 report.render());
         assertTrue(CheckpointReader.verify(previous).ok(), CheckpointReader.verify(previous).render());
 
+        // resume=<that path> takes that one or stops
+        try (ChildJvm forced = Checkpoints.start(dir, "every=20,keep=10,resume=" + newest, ARGS)) {
+            assertEquals(2, forced.awaitExit(Duration.ofSeconds(30)), forced.output());
+            assertContains(forced.output(), "resume=" + newest + ": cannot resume from it: " + newest
+                    + ": field 'weights': CRC32C mismatch", "resume=<corrupt path>");
+            assertFalse(forced.output().contains("result="), forced.output());
+        }
+
         try (ChildJvm again = Checkpoints.start(dir, "every=20,keep=10", ARGS)) {
             String result = Checkpoints.finish(again, "restart after the flipped byte");
             String out = again.output();
