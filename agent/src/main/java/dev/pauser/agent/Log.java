@@ -9,6 +9,7 @@ import java.lang.System.Logger.Level;
 public final class Log {
     private static final System.Logger LOGGER = System.getLogger("dev.pauser");
     private static volatile Config.LogLevel threshold = Config.LogLevel.INFO;
+    private static volatile boolean shuttingDown;
 
     private Log() {
     }
@@ -38,12 +39,37 @@ public final class Log {
         if (t == Config.LogLevel.OFF || ours.ordinal() > t.ordinal()) {
             return;
         }
+        if (shuttingDown()) {
+            // JDK logging's own shutdown hook may already have closed its handlers: the line would be lost (an
+            // asynchronous checkpoint committed while the JVM exits, say)
+            stderr(message);
+            return;
+        }
         if (jdk == Level.DEBUG && !LOGGER.isLoggable(Level.DEBUG)) {
             // log=debug was asked for explicitly, but JDK logging's default configuration drops DEBUG (FINE)
             LOGGER.log(Level.INFO, "pauser: [debug] " + message);
             return;
         }
         LOGGER.log(jdk, "pauser: " + message);
+    }
+
+    /**
+     * Whether the JVM is shutting down. The JDK offers no query; registering a shutdown hook is refused from the moment
+     * shutdown starts, so a probe hook (never started) tells. Log lines are rare, so its cost does not matter.
+     */
+    private static boolean shuttingDown() {
+        if (shuttingDown) {
+            return true;
+        }
+        Thread probe = new Thread(() -> { }, "pauser-shutdown-probe");
+        try {
+            Runtime.getRuntime().addShutdownHook(probe);
+            Runtime.getRuntime().removeShutdownHook(probe);
+            return false;
+        } catch (IllegalStateException inProgress) {
+            shuttingDown = true;
+            return true;
+        }
     }
 
     /**

@@ -97,10 +97,8 @@ public final class CheckpointAgent {
             // Bounded tighter than a stop: a step still in flight now is usually the thread that called System.exit
             // from inside it, or a daemon thread the exit will cut anyway; waiting would only delay the exit.
             if (Gate.awaitQuiet(TimeUnit.SECONDS.toMillis(Math.min(graceSeconds, EXIT_WAIT_SECONDS)))) {
-                CheckpointResult r = checkpointer.checkpointHeld("exit");
-                if (r.written() || !r.ok()) {
-                    System.err.println("pauser: at exit, " + r.describe());
-                }
+                // the checkpointer logs the result, written or failed (to stderr while the JVM shuts down)
+                checkpointer.checkpointHeld("exit");
             } else {
                 System.err.println("pauser: at exit, a step was still running; no final checkpoint (the last one "
                         + "stands)");
