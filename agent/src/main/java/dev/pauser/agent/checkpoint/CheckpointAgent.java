@@ -64,7 +64,11 @@ public final class CheckpointAgent {
         if (from != null) {
             store.protect(from.dir());
             Gate.setSteps(from.step());
-            checkpointer.resumedFrom(from.step(), from.dir().toString());
+            java.util.Map<String, Integer> crcs = new java.util.HashMap<>();
+            for (dev.pauser.agent.snapshot.Manifest.Field f : from.manifest().fields()) {
+                crcs.put(f.key(), f.crc32c());
+            }
+            checkpointer.resumedFrom(from.step(), from.dir().toString(), crcs);
             Log.info("resuming from " + from.dir() + " at step " + from.step() + " (written "
                     + from.wallTime() + ")");
         }

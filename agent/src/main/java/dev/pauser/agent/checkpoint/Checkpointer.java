@@ -57,6 +57,8 @@ public final class Checkpointer {
     /** The step whose state is already durable (a resumed run starts with the checkpoint it resumed from). */
     private volatile long durableStep = -1;
     private volatile long everySteps;
+    /** Field CRCs of the checkpoint this run resumed from, until this run commits one; null otherwise. */
+    private volatile Map<String, Integer> resumedCrcs;
 
     // Coordination, guarded by this.
     private CompletableFuture<CheckpointResult> next;
@@ -226,6 +228,12 @@ public final class Checkpointer {
         CompletableFuture<CheckpointResult> f = new CompletableFuture<>();
         try {
             Snapshot snap = capture(reason);
+            if (snap != null && sameAsResumed(snap.entries)) {
+                // A finished run started again: its loop called the step once to learn it is done. Nothing changed;
+                // writing would only add an identical checkpoint under a new step number at every restart.
+                Log.debug("state identical to the checkpoint resumed from; nothing written at " + reason);
+                snap = null;
+            }
             if (snap != null) {
                 snap.heldForWrite = true;
             }
@@ -315,6 +323,7 @@ public final class Checkpointer {
             lastTimeMillis = System.currentTimeMillis();
             lastError = "";
             durableStep = c.step();
+            resumedCrcs = null;
             trainers.forgetResumeSource();
             for (String w : c.warnings()) {
                 Log.warn(w);
@@ -411,11 +420,34 @@ public final class Checkpointer {
 
     // ------------------------------------------------------------------------------------------------- status
 
-    /** A resumed run: the state at {@code step} is already durable in {@code path}. */
-    void resumedFrom(long step, String path) {
+    /** A resumed run: the state at {@code step} is already durable in {@code path}, with these field CRCs. */
+    void resumedFrom(long step, String path, Map<String, Integer> fieldCrcs) {
         durableStep = step;
         lastStep = step;
         lastPath = path;
+        resumedCrcs = fieldCrcs;
+    }
+
+    /** Every captured entry has the same key and CRC32C as in the checkpoint this run resumed from. */
+    private boolean sameAsResumed(List<Entry> entries) {
+        Map<String, Integer> crcs = resumedCrcs;
+        if (crcs == null || crcs.size() != entries.size()) {
+            return false;
+        }
+        for (Entry e : entries) {
+            Integer stored = crcs.get(e.key());
+            java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+            if (e instanceof dev.pauser.agent.snapshot.TensorEntry) {
+                crc.update(((dev.pauser.agent.snapshot.TensorEntry) e).data().duplicate());
+            } else {
+                crc.update(((dev.pauser.agent.snapshot.JsonEntry) e).json()
+                        .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            }
+            if (stored == null || stored != (int) crc.getValue()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     public long lastStep() {
