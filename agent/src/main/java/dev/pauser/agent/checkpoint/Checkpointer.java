@@ -477,8 +477,4 @@ public final class Checkpointer {
     public String lastError() {
         return lastError;
     }
-
-    void recordError(String error) {
-        lastError = error;
-    }
 }
