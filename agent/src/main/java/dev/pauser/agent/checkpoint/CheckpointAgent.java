@@ -17,8 +17,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * Sets up checkpointing before {@code main}: picks the checkpoint to resume from, opens the store, and connects the
- * triggers (every N steps, an interval, pause, stop, the end of the run) to the {@link Checkpointer}.
+ * Sets up checkpointing before {@code main}: opens (and locks) the store, picks the checkpoint to resume from, and
+ * connects the triggers (every N steps, an interval, pause, stop, the end of the run) to the {@link Checkpointer}.
  */
 public final class CheckpointAgent {
 
