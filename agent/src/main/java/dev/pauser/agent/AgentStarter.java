@@ -61,7 +61,22 @@ public final class AgentStarter {
         // Checkpointing comes before the instrumentation: on a late attach, steps run as soon as classes are
         // retransformed, and each trainer must be registered (and, at premain, restored) at its very first step.
         ModuleOpener.open(inst);
-        Checkpointer checkpointer = startCheckpoints(config, dir, lateAttach, stopper, mbean);
+        Checkpointer checkpointer;
+        try {
+            checkpointer = startCheckpoints(config, dir, lateAttach, stopper, mbean);
+        } catch (CheckpointAgent.DirectoryRefused e) {
+            if (lateAttach) {
+                // Nothing is instrumented yet and the directory was left untouched: the app goes on as it was, and
+                // the attaching tool reads the reason from this property.
+                System.setProperty(ERROR_PROPERTY, e.getMessage());
+                System.err.println(e.getMessage() + " -- the agent is not loaded; the program goes on without it");
+                return;
+            }
+            System.err.println(e.getMessage());
+            System.err.flush();
+            System.exit(2);
+            return;
+        }
         try {
             Instrumenter.install(inst, new File(agentJar));
         } catch (Exception e) {
@@ -84,6 +99,7 @@ public final class AgentStarter {
         housekeeping.start();
         System.setProperty(VERSION_PROPERTY, version);
         System.setProperty(DIR_PROPERTY, dir.toString());
+        System.clearProperty(ERROR_PROPERTY);
         started = true;
         Log.info("agent " + version + " loaded" + (lateAttach ? " late (attach)" : "") + "; dir " + dir
                 + (config.given().isEmpty() ? "" : "; options " + config.given()));

@@ -52,7 +52,14 @@ public final class Config {
         }
     }
 
-    private static final Option<Path> DIR = new Option<>("dir", "./pauser", "a directory path", Paths::get);
+    private static final Option<Path> DIR = new Option<>("dir", "./pauser", "a directory path (not empty)", v -> {
+        // Empty would resolve to the working directory: checkpoints, the lock and the PAUSE file strewn among the
+        // program's own files.
+        if (v.isBlank()) {
+            throw new IllegalArgumentException();
+        }
+        return Paths.get(v);
+    });
     private static final Option<OnSignal> ON_SIGNAL =
             new Option<>("onSignal", "stop", "stop or exit", v -> parseEnum(OnSignal.class, v));
     private static final Option<Integer> GRACE_SECONDS =

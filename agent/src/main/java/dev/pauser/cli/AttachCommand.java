@@ -3,6 +3,7 @@ package dev.pauser.cli;
 import com.sun.tools.attach.AgentInitializationException;
 import com.sun.tools.attach.AgentLoadException;
 import com.sun.tools.attach.VirtualMachine;
+import dev.pauser.agent.AgentStarter;
 import dev.pauser.agent.Config;
 import dev.pauser.agent.ConfigException;
 import java.io.IOException;
@@ -49,7 +50,14 @@ final class AttachCommand implements Callable<Integer> {
             }
             check(args, props, Jvms.pauserEnvironment(pid));
             vm.loadAgent(jar.toString(), args.isEmpty() ? null : args);
-            version = Jvms.agentVersion(Jvms.systemProperties(vm));
+            Properties after = Jvms.systemProperties(vm);
+            version = Jvms.agentVersion(after);
+            if (version == null) {
+                // The agent declined to start (e.g. its checkpoint directory is in use or unsafe) and left the reason.
+                String why = after.getProperty(AgentStarter.ERROR_PROPERTY, "the reason is in that JVM's standard error");
+                throw new CliException(ExitCodes.FAILED, "the Pauser agent did not start in JVM " + pid + ": "
+                        + why.replaceFirst("^pauser: ", "") + "; the program goes on without it");
+            }
         } catch (AgentInitializationException e) {
             // The JDK's message here is generic ("agent failed to initialize"); the reason is on the JVM's stderr.
             throw new CliException(ExitCodes.FAILED, "the Pauser agent failed to start in JVM " + pid + " ("

@@ -71,6 +71,15 @@ class ConfigTest {
     }
 
     @Test
+    void anEmptyDirIsRefusedFromEverySource() {
+        ConfigException e = assertThrows(ConfigException.class, () -> Config.load("dir=", props(), Map.of()));
+        assertEquals("pauser: bad value '' for option dir (agent argument): expected a directory path (not empty)",
+                e.getMessage());
+        assertThrows(ConfigException.class, () -> Config.load(null, props("pauser.dir", " "), Map.of()));
+        assertThrows(ConfigException.class, () -> Config.load(null, props(), Map.of("PAUSER_DIR", "")));
+    }
+
+    @Test
     void agentPropertiesOfTheAgentItselfAreNotOptions() {
         // the agent announces itself with pauser.agent.* properties; a second load must not take them as options
         Config.load(null, props("pauser.agent.version", "1", "pauser.agent.dir", "/x"), Map.of());

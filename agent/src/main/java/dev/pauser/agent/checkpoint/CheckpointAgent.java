@@ -17,8 +17,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * Sets up checkpointing before {@code main}: picks the checkpoint to resume from, opens the store, and connects the
- * triggers (every N steps, an interval, pause, stop, the end of the run) to the {@link Checkpointer}.
+ * Sets up checkpointing before {@code main}: opens (and locks) the store, picks the checkpoint to resume from, and
+ * connects the triggers (every N steps, an interval, pause, stop, the end of the run) to the {@link Checkpointer}.
  */
 public final class CheckpointAgent {
 
@@ -34,23 +34,40 @@ public final class CheckpointAgent {
     }
 
     /**
+     * The checkpoint directory cannot be used (not a directory, another user could write it, another process holds its
+     * lock, an I/O error); nothing in it was changed. The message is one line, {@code pauser: ...}, naming it and the fix.
+     */
+    public static final class DirectoryRefused extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        DirectoryRefused(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /**
+     * Runs on the thread that loads the agent (premain's main thread, or the attach listener). Order: open the store
+     * (trust checks, then the lock, then crash debris cleaned under it), and only while holding the lock read the
+     * checkpoint to resume from and set newer ones aside; so a second process pointed at a live run's directory reads,
+     * moves and deletes nothing there.
+     *
      * @param fatal prints the line(s) and ends the JVM; must not return normally in production
      * @param addStopHook registers work for the graceful stop's final safe point
+     * @throws DirectoryRefused when the directory cannot be used; the caller reports it (premain: exit 2)
      */
     public static Checkpointer start(Settings s, Checkpointer.Listener listener, Consumer<String> fatal,
             Consumer<Runnable> addStopHook) {
-        LoadedCheckpoint from = chooseResume(s, fatal);
-        setAsideNewer(s.dir(), from == null ? -1 : from.step());
         CheckpointStore store;
         try {
             store = CheckpointStore.open(s.dir(), CheckpointStore.Options.defaults().withRetention(s.keep(), s.keepEvery()));
         } catch (CheckpointException e) {
-            fatal.accept("pauser: " + e.getMessage() + "; give each run its own dir=");
-            throw new IllegalStateException(e);
+            throw new DirectoryRefused("pauser: " + e.getMessage(), e);
         }
         for (String line : store.openReport()) {
             Log.warn(line);
         }
+        LoadedCheckpoint from = chooseResume(s, fatal);
+        setAsideNewer(store, from == null ? -1 : from.step());
         Checkpointer[] holder = new Checkpointer[1];
         Consumer<String> fatalAtRuntime = message -> {
             if (holder[0] != null) {
@@ -128,35 +145,31 @@ public final class CheckpointAgent {
      * resume=&lt;path&gt;. Left in place they would outrank this run's checkpoints in retention and in the next
      * resume=auto. They are moved, not deleted, into {@code <dir>/aside-<time>/}.
      */
-    private static void setAsideNewer(Path dir, long fromStep) {
+    private static void setAsideNewer(CheckpointStore store, long fromStep) {
         List<Path> newer = new java.util.ArrayList<>();
         try {
-            for (Path p : dev.pauser.agent.snapshot.CheckpointStore.list(dir)) {
+            for (Path p : store.list()) {
                 java.util.OptionalLong step = dev.pauser.agent.snapshot.CheckpointNames.parseStep(p.getFileName().toString());
                 if (step.isPresent() && step.getAsLong() > fromStep) {
                     newer.add(p);
                 }
             }
         } catch (IOException e) {
-            return; // no directory yet
+            Log.error("cannot list " + store.root() + " to set aside checkpoints newer than the resume point: " + e
+                    + "; retention and resume=auto may prefer them over this run's");
+            return;
         }
         if (newer.isEmpty()) {
             return;
         }
-        String stamp = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")
-                .withZone(java.time.ZoneOffset.UTC).format(java.time.Instant.now());
-        Path aside = dir.resolve("aside-" + stamp);
         try {
-            java.nio.file.Files.createDirectories(aside);
-            for (Path p : newer) {
-                java.nio.file.Files.move(p, aside.resolve(p.getFileName()), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-            }
+            Path aside = store.setAside(newer);
             Log.warn("moved " + newer.size() + " checkpoint(s) newer than the resume point"
                     + (fromStep < 0 ? " (this run starts afresh)" : " (step " + fromStep + ")") + " to " + aside
                     + ", so they neither outrank this run's checkpoints nor are resumed from by mistake");
         } catch (IOException e) {
-            Log.error("cannot move checkpoints newer than the resume point to " + aside + ": " + e
-                    + "; retention and resume=auto may prefer them over this run's");
+            Log.error("cannot move checkpoints newer than the resume point into an aside-* directory of "
+                    + store.root() + ": " + e + "; retention and resume=auto may prefer them over this run's");
         }
     }
 
@@ -208,6 +221,11 @@ public final class CheckpointAgent {
                         + "a checkpoint dir holding one, or resume=auto");
                 return null;
             }
+            String untrusted = resumePathProblem(path, candidates.get(0));
+            if (untrusted != null) {
+                fatal.accept("pauser: resume=" + mode + ": " + untrusted);
+                return null;
+            }
             LoadedCheckpoint c = CheckpointReader.load(candidates.get(0));
             loadedLine(c, t0);
             return c;
@@ -216,6 +234,29 @@ public final class CheckpointAgent {
                     + " (resume=auto picks the newest valid one)");
             return null;
         }
+    }
+
+    /**
+     * A checkpoint named by resume=&lt;path&gt; may lie outside dir=, where the store's checks never looked: the same
+     * trust rules apply to it, to the directory it was found in, and (for a path naming a checkpoint itself) to the
+     * directory holding it. A link the user typed is followed; links inside are not.
+     */
+    private static String resumePathProblem(Path given, Path chosen) throws IOException {
+        Path real = given.toRealPath();
+        String p;
+        if (chosen.equals(given)) {
+            Path parent = real.getParent();
+            p = parent == null ? null : dev.pauser.agent.snapshot.DirectoryTrust.parentProblem(parent);
+            if (p == null) {
+                p = dev.pauser.agent.snapshot.DirectoryTrust.checkpointProblem(real);
+            }
+        } else {
+            p = dev.pauser.agent.snapshot.DirectoryTrust.rootProblem(real, "resume=");
+            if (p == null) {
+                p = dev.pauser.agent.snapshot.DirectoryTrust.checkpointProblem(chosen);
+            }
+        }
+        return p;
     }
 
     private static void loadedLine(LoadedCheckpoint c, long t0) {

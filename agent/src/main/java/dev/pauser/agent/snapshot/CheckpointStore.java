@@ -18,6 +18,7 @@ import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
@@ -130,14 +131,23 @@ public final class CheckpointStore implements Closeable {
     }
 
     /**
-     * Creates the root (0700) if needed, locks it, and cleans what a crash left behind: {@code .tmp-ckpt-*} (unfinished
-     * commits), {@code .del-ckpt-*} (unfinished deletions), {@code latest.tmp}; a {@code .old-ckpt-<step>-*} (a checkpoint
-     * being replaced by a commit of the same step) is put back when the replacement never landed, else removed.
+     * Creates the root (0700) if needed, checks that no other user can write it ({@link DirectoryTrust}), locks it, and
+     * only then, holding the lock, cleans what a crash left behind: {@code .tmp-ckpt-*} (unfinished commits),
+     * {@code .del-ckpt-*} (unfinished deletions), {@code latest.tmp}; a {@code .old-ckpt-<step>-*} (a checkpoint being
+     * replaced by a commit of the same step) is put back when the replacement never landed, else removed. Nothing in the
+     * directory is moved, renamed or deleted before the lock is held. The lock file is never followed if it is a symbolic
+     * link; the holder writes its process id into it, so a second process can name it.
+     *
+     * @throws CheckpointException with one line that names the directory and the fix: not a directory, owned or writable
+     *     by another user, the lock held by another process (its pid), or an I/O error
      */
     public static CheckpointStore open(Path root, Options options) throws CheckpointException {
         Path abs = root.toAbsolutePath().normalize();
         FileChannel ch = null;
         try {
+            if (Files.exists(abs) && !Files.isDirectory(abs)) {
+                throw new CheckpointException(notADirectory(abs));
+            }
             if (!Files.isDirectory(abs)) {
                 Path parent = abs.getParent();
                 if (parent != null) {
@@ -147,12 +157,22 @@ public final class CheckpointStore implements Closeable {
                     options.io().createDirectory(abs);
                 } catch (java.nio.file.FileAlreadyExistsException e) {
                     if (!Files.isDirectory(abs)) {
-                        throw e;
+                        throw new CheckpointException(notADirectory(abs), e);
                     }
                 }
             }
+            String untrusted = DirectoryTrust.rootProblem(abs, "dir=");
+            if (untrusted != null) {
+                throw new CheckpointException(untrusted);
+            }
             Path lockFile = abs.resolve(CheckpointNames.LOCK);
-            Set<StandardOpenOption> opts = Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            String badLock = DirectoryTrust.lockProblem(lockFile);
+            if (badLock != null) {
+                throw new CheckpointException(badLock);
+            }
+            // No TRUNCATE: until the lock is held, the file's content (the holder's pid) is not this process's to change.
+            // NOFOLLOW_LINKS is O_NOFOLLOW: a link planted after the check above fails the open instead of being followed.
+            Set<OpenOption> opts = Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
             ch = abs.getFileSystem().supportedFileAttributeViews().contains("posix")
                     ? FileChannel.open(lockFile, opts, PosixFilePermissions.asFileAttribute(
                             PosixFilePermissions.fromString("rw-------")))
@@ -164,9 +184,9 @@ public final class CheckpointStore implements Closeable {
                 l = null;
             }
             if (l == null) {
-                throw new CheckpointException(abs + ": checkpoint directory is in use by another store (lock "
-                        + CheckpointNames.LOCK + " is held)");
+                throw new CheckpointException(inUse(abs, lockFile));
             }
+            writePid(ch);
             List<String> report = cleanDebris(abs, options.io());
             return new CheckpointStore(abs, options, ch, l, Collections.unmodifiableList(report));
         } catch (CheckpointException e) {
@@ -174,7 +194,50 @@ public final class CheckpointStore implements Closeable {
             throw e;
         } catch (IOException e) {
             closeQuietly(ch);
-            throw new CheckpointException(abs + ": cannot open checkpoint directory: " + e, e);
+            throw new CheckpointException(abs + ": cannot open the checkpoint directory: " + e
+                    + "; check that this user can create and write it, or choose another dir=", e);
+        }
+    }
+
+    private static String notADirectory(Path abs) {
+        return abs + " is " + (Files.isRegularFile(abs) ? "a file" : "not a directory")
+                + ": dir= must name a directory; remove or rename " + abs + ", or choose another dir=";
+    }
+
+    private static String inUse(Path abs, Path lockFile) {
+        long pid = readPid(lockFile);
+        String who;
+        if (pid == ProcessHandle.current().pid()) {
+            who = "another checkpoint store in this JVM (pid " + pid + ")";
+        } else {
+            who = "another JVM" + (pid > 0 ? " (pid " + pid + ")" : "");
+        }
+        return abs + " is in use: " + who + " is writing checkpoints there (it holds " + CheckpointNames.LOCK
+                + "); give each run its own dir=";
+    }
+
+    /** The holder's pid as it wrote it into the lock file, or -1 when there is none to read. */
+    private static long readPid(Path lockFile) {
+        try (java.nio.channels.SeekableByteChannel ch = Files.newByteChannel(lockFile, StandardOpenOption.READ,
+                LinkOption.NOFOLLOW_LINKS)) {
+            ByteBuffer b = ByteBuffer.allocate(32);
+            while (b.hasRemaining() && ch.read(b) > 0) {
+                // read what fits
+            }
+            String s = new String(b.array(), 0, b.position(), StandardCharsets.US_ASCII).strip();
+            return s.matches("[0-9]{1,18}") ? Long.parseLong(s) : -1;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    private static void writePid(FileChannel lockChannel) {
+        try {
+            lockChannel.truncate(0);
+            writeFully(lockChannel, ByteBuffer.wrap((ProcessHandle.current().pid() + "\n")
+                    .getBytes(StandardCharsets.US_ASCII)));
+        } catch (IOException | RuntimeException e) {
+            // the pid is only a hint for a second process's message; the lock is what counts
         }
     }
 
@@ -591,6 +654,42 @@ public final class CheckpointStore implements Closeable {
                 return Instant.EPOCH;
             }
         }
+    }
+
+    /**
+     * Moves checkpoints of this root, not deleted, into a new {@code <root>/aside-<yyyyMMdd-HHmmss>[-n]/} (0700, created
+     * fresh: an existing entry of that name, a link included, is never reused). Only checkpoint directories directly
+     * under this root are moved; the caller holds this store, so no other process is using them.
+     *
+     * @return the directory they were moved to
+     */
+    public synchronized Path setAside(List<Path> ckptDirs) throws IOException {
+        for (Path p : ckptDirs) {
+            Path d = p.toAbsolutePath().normalize();
+            if (!root.equals(d.getParent()) || CheckpointNames.parseStep(d.getFileName().toString()).isEmpty()
+                    || !Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) {
+                throw new CheckpointException(d + ": not a checkpoint directory of " + root + ", not moved");
+            }
+        }
+        String stamp = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")
+                .withZone(java.time.ZoneOffset.UTC).format(options.clock().instant());
+        Path aside = root.resolve("aside-" + stamp);
+        for (int n = 2; ; n++) {
+            try {
+                options.io().createDirectory(aside);
+                break;
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                if (n > 100) {
+                    throw e;
+                }
+                aside = root.resolve("aside-" + stamp + "-" + n);
+            }
+        }
+        for (Path p : ckptDirs) {
+            options.io().moveAtomically(p, aside.resolve(p.getFileName().toString()));
+        }
+        options.io().syncDirectory(root);
+        return aside;
     }
 
     /**

@@ -37,10 +37,18 @@ public final class Resume {
         return new Scan(Optional.empty(), List.copyOf(skipped));
     }
 
-    /** Loads candidates newest first; the first that loads (and so verifies) is returned. One read per checkpoint. */
+    /**
+     * Loads candidates newest first; the first that loads (and so verifies) is returned. One read per checkpoint. A
+     * checkpoint another user could have written ({@link DirectoryTrust#checkpointProblem}) is skipped unread.
+     */
     public static Loaded loadNewestValid(Path root) throws IOException {
         List<Skipped> skipped = new ArrayList<>();
         for (Path dir : CheckpointStore.list(root)) {
+            String untrusted = DirectoryTrust.checkpointProblem(dir);
+            if (untrusted != null) {
+                skipped.add(new Skipped(dir, untrusted));
+                continue;
+            }
             try {
                 return new Loaded(Optional.of(CheckpointReader.load(dir)), List.copyOf(skipped));
             } catch (CheckpointException e) {
