@@ -36,8 +36,8 @@ import java.util.function.Consumer;
  * and two class loaders' copies of one class, are so two trainers, told apart the same way in every run that constructs
  * them in the same order. Ordinal 0 is stored as today: tensor and value names are the field keys, the manifest info
  * {@code trainer:<class>} lists them. Ordinal {@code n > 0} stores each field as {@code <key>#<n>}, listed under
- * {@code trainer:<class>#<n>}; class names can't contain {@code #}, so the info key is unambiguous, and the known suffix
- * maps an entry back to its field key.
+ * {@code trainer:<class>#<n>}; class names can't contain {@code #}, so the info key is unambiguous, and the known
+ * suffix maps an entry back to its field key.
  *
  * <h2>Memory</h2>
  * Objects seen only (constructed, or run without state) are held weakly. A registered trainer is held until the JVM
@@ -46,7 +46,7 @@ import java.util.function.Consumer;
  * with state should reuse one.
  */
 final class Trainers implements TrainerListener {
-    /** Manifest info key listing a trainer's entry names: {@code trainer:<class name>[#<ordinal>]} = comma-separated. */
+    /** Manifest info key listing a trainer's entry names: {@code trainer:<class>[#<ordinal>]} = comma-separated. */
     static final String TRAINER_INFO_PREFIX = "trainer:";
     /** Between a class name (or a field key) and a trainer's ordinal; never part of a Java class name. */
     static final char ORDINAL_SEPARATOR = '#';
@@ -300,7 +300,7 @@ final class Trainers implements TrainerListener {
                 System.nanoTime() - t0, mismatches);
     }
 
-    /** A trainer the checkpoint does not hold: a class added since (starts fresh), or one more instance (a mismatch). */
+    /** A trainer the checkpoint doesn't hold: a class added since (starts fresh), or one more instance (a mismatch). */
     private void notInCheckpoint(Id id) {
         int there = instancesInCheckpoint(id.className());
         if (there == 0) {
@@ -329,8 +329,8 @@ final class Trainers implements TrainerListener {
         String bare = TRAINER_INFO_PREFIX + className;
         int n = 0;
         for (String k : resumeFrom.info().keySet()) {
-            if (k.equals(bare) || (k.startsWith(bare + ORDINAL_SEPARATOR)
-                    && k.length() > bare.length() + 1 && k.substring(bare.length() + 1).chars().allMatch(Character::isDigit))) {
+            String ordinal = k.startsWith(bare + ORDINAL_SEPARATOR) ? k.substring(bare.length() + 1) : null;
+            if (k.equals(bare) || (ordinal != null && !ordinal.isEmpty() && ordinal.chars().allMatch(Character::isDigit))) {
                 n++;
             }
         }
