@@ -52,6 +52,14 @@ class TrainerIdentityIT {
             assertContains(out, "restored 3 @TrainState fields of " + TWIN + " from", "the first trainer restored");
             assertContains(out, "restored 3 @TrainState fields of " + TWIN + "#1 from", "the second trainer restored");
         }
+        // Started again once finished, both trainers are restored and nothing changed: no checkpoint is added.
+        List<Long> before = Checkpoints.steps(dir);
+        try (ChildJvm finished = Checkpoints.builder(dir, "every=10").main(TwinTrainersMain.class, "2", TOTAL, DELAY)
+                .start()) {
+            assertEquals(0, finished.awaitExit(Duration.ofSeconds(120)), finished.output());
+            assertEquals(reference, hashes(finished.output(), 2), finished.output());
+            assertEquals(before, Checkpoints.steps(dir), "no new checkpoint:\n" + finished.output());
+        }
     }
 
     @Test
