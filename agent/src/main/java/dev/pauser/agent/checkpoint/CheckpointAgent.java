@@ -266,18 +266,18 @@ public final class CheckpointAgent {
         }
     }
 
-    private static void restored(Class<?> trainer, LoadedCheckpoint from, int fields, long bytes, long nanos,
+    private static void restored(String trainer, LoadedCheckpoint from, int fields, long bytes, long nanos,
             List<String> warnings) {
         for (String w : warnings) {
             Log.warn("onMismatch=warn: " + w + "; the code's value is kept");
         }
-        Log.info("restored " + fields + " @TrainState fields of " + trainer.getName() + " from " + from.dir()
+        Log.info("restored " + fields + " @TrainState fields of " + trainer + " from " + from.dir()
                 + " (step " + from.step() + ", " + bytes + " bytes of tensors, "
                 + TimeUnit.NANOSECONDS.toMillis(nanos) + " ms)");
         try {
             CheckpointEvents.RestoreEvent e = new CheckpointEvents.RestoreEvent();
             e.step = from.step();
-            e.trainer = trainer.getName();
+            e.trainer = trainer;
             e.fields = fields;
             e.bytes = bytes;
             e.path = from.dir().toString();

@@ -293,11 +293,19 @@ public final class Checkpointer {
         if (regs.isEmpty() || step == durableStep) {
             return null;
         }
+        String instances = trainers.instancesMismatch();
+        if (instances != null) {
+            // A run with fewer trainers than the checkpoint it resumed from: writing would drop the others' state.
+            disabled = true;
+            trainers.fatalLater(instances);
+            throw new IllegalStateException("the trainers of the code do not match the checkpoint resumed from");
+        }
         long t0 = System.nanoTime();
         List<Entry> entries = new ArrayList<>();
+        // every registered trainer, each instance under its own entry names
         for (Trainers.Registered r : regs) {
             try {
-                entries.addAll(r.capture.capture(r.self));
+                entries.addAll(r.captureEntries());
             } catch (StateException e) {
                 throw new IllegalStateException(e.getMessage().replace(System.lineSeparator(), " "), e);
             }

@@ -30,9 +30,22 @@ public final class StateRestore {
     }
 
     private final StateSchema schema;
+    /** Set by {@link #restore}: the fields written and their tensor bytes (WARN mode: skipped fields not counted). */
+    private int restoredFields;
+    private long restoredBytes;
 
     public StateRestore(StateSchema schema) {
         this.schema = schema;
+    }
+
+    /** The number of fields the last {@link #restore} wrote (skipped mismatches not counted). */
+    public int restoredFields() {
+        return restoredFields;
+    }
+
+    /** The tensor bytes of the fields the last {@link #restore} wrote. */
+    public long restoredBytes() {
+        return restoredBytes;
     }
 
     /**
@@ -58,8 +71,11 @@ public final class StateRestore {
                         + ") is in the checkpoint but not in the code");
             }
         }
+        restoredFields = 0;
+        restoredBytes = 0;
         List<Codec.Write> writes = new ArrayList<>();
         List<StateField> written = new ArrayList<>();
+        long bytes = 0;
         for (StateField f : schema.fields()) {
             Entry e = byKey.get(f.key());
             String where = "'" + f.key() + "' (" + f.describe() + ")";
@@ -81,6 +97,7 @@ public final class StateRestore {
                 Object current = f.get(owner);
                 writes.add(plan(f, e, owner, current));
                 written.add(f);
+                bytes += e instanceof TensorEntry t ? t.data().remaining() : 0;
             } catch (Codec.Mismatch m) {
                 mismatches.add(m.kind + ": " + where + ": " + m.getMessage());
             } catch (Exception x) {
@@ -98,6 +115,8 @@ public final class StateRestore {
                         + written.get(i).describe() + ") failed: " + StateCapture.message(x), x);
             }
         }
+        restoredFields = writes.size();
+        restoredBytes = bytes;
         return mismatches;
     }
 
