@@ -117,8 +117,14 @@ public final class AgentStarter {
                 config.keep(), config.keepEvery(), config.every(), config.interval(), config.async(),
                 config.checkpointOnPause(), config.graceSeconds());
         Consumer<String> fatal = lateAttach
-                ? message -> Log.error(message.replace(System.lineSeparator(), " ")
-                        + " -- checkpoints are off in this JVM; training goes on")
+                // One line on standard error, where the attaching tool says to look, whatever the app's logging does
+                // with JDK logging (whose default format puts "SEVERE:" and a second line around it).
+                ? message -> {
+                    System.err.println("pauser: " + message.replaceFirst("^pauser: ", "")
+                            .replace(System.lineSeparator(), " ").replace("\n", " ")
+                            + " -- checkpoints are off in this JVM; training goes on");
+                    System.err.flush();
+                }
                 : message -> {
                     System.err.println(message);
                     System.err.flush();

@@ -42,7 +42,7 @@ public final class Log {
         if (shuttingDown()) {
             // JDK logging's own shutdown hook may already have closed its handlers: the line would be lost (an
             // asynchronous checkpoint committed while the JVM exits, say)
-            stderr(message);
+            stderr(message.startsWith("pauser: ") ? message.substring("pauser: ".length()) : message);
             return;
         }
         if (jdk == Level.DEBUG && !LOGGER.isLoggable(Level.DEBUG)) {
@@ -50,7 +50,7 @@ public final class Log {
             LOGGER.log(Level.INFO, "pauser: [debug] " + message);
             return;
         }
-        LOGGER.log(jdk, "pauser: " + message);
+        LOGGER.log(jdk, message.startsWith("pauser: ") ? message : "pauser: " + message);
     }
 
     /**

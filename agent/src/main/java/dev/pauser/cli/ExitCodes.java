@@ -16,7 +16,7 @@ final class ExitCodes {
     static final int TIMED_OUT = 4;
     /** The JVM is there but would not let us in (attach refused, another user, attach disabled). */
     static final int CANNOT_ATTACH = 5;
-    /** {@code verify} found a checkpoint that does not verify (or none at all). */
+    /** {@code verify} found a checkpoint that does not verify (or none at all), {@code inspect} one it can't read. */
     static final int CORRUPT = 6;
 
     private ExitCodes() {
@@ -31,7 +31,7 @@ final class ExitCodes {
         m.put(NOT_FOUND + "", "no JVM with that pid, or the Pauser agent is not loaded in it");
         m.put(TIMED_OUT + "", "--wait timed out");
         m.put(CANNOT_ATTACH + "", "cannot attach to the JVM (another user, attach disabled, attach refused)");
-        m.put(CORRUPT + "", "verify: a checkpoint is corrupt, or there is none");
+        m.put(CORRUPT + "", "verify: a checkpoint is corrupt, or there is none; inspect: a manifest can't be read");
         return m;
     }
 }

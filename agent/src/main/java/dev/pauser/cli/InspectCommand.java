@@ -4,6 +4,7 @@ import dev.pauser.agent.snapshot.CheckpointException;
 import dev.pauser.agent.snapshot.CheckpointReader;
 import dev.pauser.agent.snapshot.CheckpointSummary;
 import dev.pauser.agent.snapshot.Manifest;
+import dev.pauser.agent.snapshot.Visible;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,7 +17,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "inspect", mixinStandardHelpOptions = true,
         description = {"Show a checkpoint: its step, age, origin and a table of its fields (key, type, shape, size).",
             "Given a checkpoint directory (dir=, default ./pauser), shows every checkpoint in it, newest first.",
-            "Reads the manifests only; use verify to check the data."})
+            "Reads the manifests only; use verify to check the data.",
+            "Exit status 0 when every manifest reads, 6 when one does not (its problem is the error line)."})
 final class InspectCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "<checkpoint-or-dir>",
             description = "A ckpt-<step> directory, or the directory holding them.")
@@ -30,13 +32,18 @@ final class InspectCommand implements Callable<Integer> {
         List<Path> checkpoints = Checkpoints.resolve(path);
         StringBuilder text = new StringBuilder();
         List<Object> json = new ArrayList<>();
+        String firstProblem = null;
         for (Path dir : checkpoints) {
             CheckpointSummary s;
             try {
                 s = CheckpointReader.inspect(dir);
             } catch (CheckpointException e) {
-                text.append("checkpoint ").append(dir).append(": unreadable: ").append(e.getMessage()).append("\n\n");
+                text.append("checkpoint ").append(Visible.of(dir.toString())).append(": unreadable: ")
+                        .append(Visible.of(e.getMessage())).append("\n\n");
                 json.add(Output.object("dir", dir.toString(), "error", e.getMessage()));
+                if (firstProblem == null) {
+                    firstProblem = e.getMessage();
+                }
                 continue;
             }
             text.append(s.render()).append('\n');
@@ -52,6 +59,10 @@ final class InspectCommand implements Callable<Integer> {
             json.add(one);
         }
         out.print(json, text.toString().stripTrailing());
+        if (firstProblem != null) {
+            // as verify: scripts must not take an unreadable checkpoint for a good one
+            throw new CliException(ExitCodes.CORRUPT, firstProblem);
+        }
         return ExitCodes.OK;
     }
 }

@@ -1,6 +1,11 @@
 package dev.pauser.cli;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.SerializableString;
+import com.fasterxml.jackson.core.io.CharacterEscapes;
+import com.fasterxml.jackson.core.io.SerializedString;
+import dev.pauser.agent.snapshot.Visible;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
@@ -14,7 +19,31 @@ import picocli.CommandLine.Spec;
  * one JSON value on one line. Errors never come here; they go to standard error as one line (see {@link PauserCli}).
  */
 final class Output {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * Jackson escapes the C0 controls itself; these escapes add DEL, the C1 controls (U+009B starts an escape sequence
+     * on some terminals) and the line separators and bidirectional overrides {@link Visible} escapes, so that a key from
+     * a checkpoint can't drive the terminal of someone reading the JSON either.
+     */
+    private static final ObjectMapper JSON = new ObjectMapper(new JsonFactory().setCharacterEscapes(new TerminalSafe()));
+
+    private static final class TerminalSafe extends CharacterEscapes {
+        private static final long serialVersionUID = 1L;
+        private final int[] ascii = CharacterEscapes.standardAsciiEscapesForJSON();
+
+        TerminalSafe() {
+            ascii[0x7f] = CharacterEscapes.ESCAPE_STANDARD;
+        }
+
+        @Override
+        public int[] getEscapeCodesForAscii() {
+            return ascii;
+        }
+
+        @Override
+        public SerializableString getEscapeSequence(int ch) {
+            return Visible.needsEscape(ch) ? new SerializedString(String.format("\\u%04x", ch)) : null;
+        }
+    }
 
     @Option(names = "--json", description = "Print the result as one line of JSON on standard output, for scripts.")
     boolean json;

@@ -1,5 +1,6 @@
 package dev.pauser.cli;
 
+import dev.pauser.agent.snapshot.Visible;
 import java.io.IOException;
 import java.lang.reflect.UndeclaredThrowableException;
 import picocli.CommandLine;
@@ -85,7 +86,8 @@ public final class PauserCli implements Runnable {
                 e = e.getCause(); // a JMX proxy call whose checked exception (IOException) the interface cannot declare
             }
             if (e instanceof CliException) {
-                cmd.getErr().println("pauser: " + e.getMessage());
+                // its message may quote a checkpoint (a key, a path): one line, nothing the terminal would act on
+                cmd.getErr().println("pauser: " + Visible.of(e.getMessage()));
                 cmd.getErr().flush();
                 return ((CliException) e).exitCode();
             }

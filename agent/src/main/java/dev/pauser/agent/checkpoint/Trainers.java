@@ -258,6 +258,12 @@ final class Trainers implements TrainerListener {
         if (resumeFrom != null) {
             restore(r, false);
         }
+        List<String> tooBig = schema.sizeProblems(self);
+        if (!tooBig.isEmpty()) {
+            // No checkpoint of it could ever be written: say so before training rather than at the first checkpoint.
+            fatal.accept(new StateException("pauser: " + type.getName() + " can't be checkpointed", tooBig).getMessage());
+            return null;
+        }
         for (StateField f : schema.fields()) {
             entryOwners.put(id.entryName(f.key()), id);
         }

@@ -27,6 +27,8 @@ import java.util.zip.CRC32C;
 public final class CheckpointReader {
     /** Tensors at least this large are read into page-aligned direct buffers; smaller ones into heap buffers. */
     static final int DIRECT_THRESHOLD = 64 << 10;
+    /** The most bytes one field's value may take: what one buffer holds when it is read back. */
+    public static final long MAX_FIELD_BYTES = Reading.MAX_BUFFER;
     private static final int VERIFY_CHUNK = 8 << 20;
     private static final int MAX_CRC_FILE = 256;
 
@@ -113,7 +115,7 @@ public final class CheckpointReader {
                     } catch (CharacterCodingException e) {
                         throw new CorruptCheckpointException(dir, f.key(), "value is not valid UTF-8");
                     }
-                    entries.add(new JsonEntry(f.key(), f.declaringClass(), f.javaType(), json));
+                    entries.add(new JsonEntry(f.key(), f.declaringClass(), f.javaType(), json, f.nestedFields()));
                 }
             }
             checkValuesFile(dir, m, values, ByteBuffer.allocate(1 << 20));

@@ -508,7 +508,7 @@ public final class CheckpointStore implements Closeable {
             CRC32C crc = new CRC32C();
             crc.update(v);
             fields.add(new Manifest.Field(j.key(), Manifest.Kind.JSON, j.declaringClass(), j.javaType(), null,
-                    new long[0], v.length, CheckpointNames.VALUES, off, (int) crc.getValue()));
+                    new long[0], v.length, CheckpointNames.VALUES, off, (int) crc.getValue(), j.nestedFields()));
         }
         vs.writeBytes(first ? "}\n".getBytes(StandardCharsets.UTF_8) : "\n}\n".getBytes(StandardCharsets.UTF_8));
         p.values = vs.toByteArray();

@@ -17,21 +17,26 @@ public record CheckpointSummary(Path dir, Manifest manifest, Duration age) {
         return n;
     }
 
-    /** A text table: step, age, origin, info, then one row per field (key, Java type, dtype, shape, bytes). */
+    /**
+     * A text table: step, age, origin, info, then one row per field (key, Java type, dtype, shape, bytes). Text from the
+     * manifest is shown through {@link Visible}: a checkpoint can't write to the terminal.
+     */
     public String render() {
         StringBuilder sb = new StringBuilder();
-        sb.append("checkpoint ").append(dir).append('\n');
+        sb.append("checkpoint ").append(Visible.of(dir.toString())).append('\n');
         sb.append("step       ").append(manifest.step()).append('\n');
         sb.append("written    ").append(manifest.wallTime()).append(" (").append(ageText(age)).append(" ago)\n");
-        sb.append("host       ").append(manifest.host()).append(", Java ").append(manifest.jvmVersion()).append(" (")
-                .append(manifest.jvmVendor()).append(")\n");
+        sb.append("host       ").append(Visible.of(manifest.host())).append(", Java ")
+                .append(Visible.of(manifest.jvmVersion())).append(" (").append(Visible.of(manifest.jvmVendor()))
+                .append(")\n");
         for (Map.Entry<String, String> e : manifest.info().entrySet()) {
-            sb.append("info       ").append(e.getKey()).append(" = ").append(e.getValue()).append('\n');
+            sb.append("info       ").append(Visible.of(e.getKey())).append(" = ").append(Visible.of(e.getValue()))
+                    .append('\n');
         }
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {"KEY", "TYPE", "DTYPE", "SHAPE", "BYTES", "DECLARED IN"});
         for (Manifest.Field f : manifest.fields()) {
-            rows.add(new String[] {f.key(), nz(f.javaType()),
+            rows.add(new String[] {Visible.of(f.key()), nz(f.javaType()),
                 f.kind() == Manifest.Kind.TENSOR ? f.dtype().safetensorsName() : "json", f.shapeText(),
                 Long.toString(f.byteLength()), nz(f.declaringClass())});
         }
@@ -59,7 +64,7 @@ public record CheckpointSummary(Path dir, Manifest manifest, Duration age) {
     }
 
     private static String nz(String s) {
-        return s == null ? "-" : s;
+        return s == null ? "-" : Visible.of(s);
     }
 
     static String ageText(Duration d) {

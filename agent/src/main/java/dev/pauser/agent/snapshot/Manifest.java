@@ -1,7 +1,9 @@
 package dev.pauser.agent.snapshot;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -47,10 +49,19 @@ public record Manifest(
 
     /**
      * One field. For a JSON field {@code dtype} is null and {@code shape} empty. {@code offset} is the absolute position of
-     * its first byte in {@code file}.
+     * its first byte in {@code file}. {@code nestedFields}: for a JSON value written field by field, the declared type of
+     * each field of each class inside it ({@code "com.example.Opt#lr" -> "double"}), compared on resume; null when not
+     * recorded (other values, and checkpoints written before it was recorded).
      */
     public record Field(String key, Kind kind, String declaringClass, String javaType, DType dtype, long[] shape,
-            long byteLength, String file, long offset, int crc32c) {
+            long byteLength, String file, long offset, int crc32c, Map<String, String> nestedFields) {
+
+        /** A field without nested field types (tensors, scalars). */
+        public Field(String key, Kind kind, String declaringClass, String javaType, DType dtype, long[] shape,
+                long byteLength, String file, long offset, int crc32c) {
+            this(key, kind, declaringClass, javaType, dtype, shape, byteLength, file, offset, crc32c, null);
+        }
+
         /** Shape as text, e.g. {@code [3, 4]}; {@code -} for a JSON field. */
         public String shapeText() {
             if (kind == Kind.JSON) {
@@ -64,7 +75,16 @@ public record Manifest(
         }
     }
 
-    static final ObjectMapper MAPPER = new ObjectMapper()
+    /**
+     * Reads strings and names up to the size of the file itself (the reader caps that at {@link #MAX_MANIFEST_BYTES}),
+     * not Jackson's default 20M characters: a manifest {@link #toJson} wrote must read back.
+     */
+    static final ObjectMapper MAPPER = new ObjectMapper(JsonFactory.builder()
+                    .streamReadConstraints(StreamReadConstraints.builder()
+                            .maxStringLength((int) MAX_MANIFEST_BYTES)
+                            .maxNameLength((int) MAX_MANIFEST_BYTES)
+                            .build())
+                    .build())
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .enable(DeserializationFeature.USE_BIG_INTEGER_FOR_INTS);
@@ -111,12 +131,23 @@ public record Manifest(
             e.put("file", f.file());
             e.put("offset", f.offset());
             e.put("crc32c", crcHex(f.crc32c()));
+            if (f.nestedFields() != null) {
+                ObjectNode nested = e.putObject("nestedFields");
+                f.nestedFields().forEach(nested::put);
+            }
         }
+        byte[] bytes;
         try {
-            return MAPPER.writer().with(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(root);
+            bytes = MAPPER.writer().with(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(root);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot write manifest", e);
         }
+        if (bytes.length > MAX_MANIFEST_BYTES) {
+            // the reader refuses it: fail this checkpoint rather than write one no resume can read
+            throw new IllegalStateException(CheckpointNames.MANIFEST + " would be " + bytes.length + " bytes, more than the "
+                    + MAX_MANIFEST_BYTES + " a reader accepts (" + fields.size() + " fields): use fewer @TrainState fields");
+        }
+        return bytes;
     }
 
     /** Parses and validates a manifest's bytes (already checked against {@code manifest.crc}). */
@@ -278,7 +309,21 @@ public record Manifest(
                 throw fv.fail("offset " + offset + " lies inside the safetensors header");
             }
             int crc = fv.crc(e, "crc32c");
-            fields.add(new Field(key, kind, declaring, javaType, dtype, shape, byteLength, file, offset, crc));
+            Map<String, String> nested = null;
+            JsonNode nestedNode = e.get("nestedFields");
+            if (nestedNode != null && !nestedNode.isNull()) {
+                if (kind != Kind.JSON || !nestedNode.isObject()) {
+                    throw fv.fail("nestedFields is not an object of a JSON field");
+                }
+                nested = new LinkedHashMap<>();
+                for (Map.Entry<String, JsonNode> n : nestedNode.properties()) {
+                    if (!n.getValue().isTextual()) {
+                        throw fv.fail("nestedFields '" + n.getKey() + "' is not a string");
+                    }
+                    nested.put(n.getKey(), n.getValue().textValue());
+                }
+            }
+            fields.add(new Field(key, kind, declaring, javaType, dtype, shape, byteLength, file, offset, crc, nested));
             index++;
         }
         return new Manifest(step, wall, host, jvmVersion, jvmVendor, Collections.unmodifiableMap(info), tensorsBytes,

@@ -21,24 +21,27 @@ public record VerifyReport(Path dir, long step, List<FieldResult> fields, List<S
         return problems.isEmpty();
     }
 
-    /** For the {@code verify} command: one line per field and a closing verdict. */
+    /**
+     * For the {@code verify} command: one line per field and a closing verdict. Text from the manifest is shown through
+     * {@link Visible}, so a key can't forge a line.
+     */
     public String render() {
         StringBuilder sb = new StringBuilder();
-        sb.append("checkpoint ").append(dir);
+        sb.append("checkpoint ").append(Visible.of(dir.toString()));
         if (step >= 0) {
             sb.append(" (step ").append(step).append(')');
         }
         sb.append('\n');
         for (FieldResult f : fields) {
-            sb.append(f.ok() ? "  ok    " : "  FAIL  ").append(f.key()).append("  ").append(f.bytes()).append(" bytes  crc32c ")
+            sb.append(f.ok() ? "  ok    " : "  FAIL  ").append(Visible.of(f.key())).append("  ").append(f.bytes()).append(" bytes  crc32c ")
                     .append(Manifest.crcHex(f.storedCrc32c()));
             if (!f.ok()) {
-                sb.append("  ").append(f.problem());
+                sb.append("  ").append(Visible.of(f.problem()));
             }
             sb.append('\n');
         }
         for (String p : problems) {
-            sb.append("  error: ").append(p).append('\n');
+            sb.append("  error: ").append(Visible.of(p)).append('\n');
         }
         sb.append(ok() ? "OK: every CRC32C matches (" + fields.size() + " fields)" : "CORRUPT: " + problems.size()
                 + " problem(s)").append('\n');

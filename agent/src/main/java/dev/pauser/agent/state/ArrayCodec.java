@@ -81,6 +81,16 @@ final class ArrayCodec implements Codec {
     }
 
     @Override
+    public long bytes(StateField field, Object value) {
+        Class<?> type = field.field().getType();
+        try {
+            return Math.multiplyExact(Tensors.elements(shape(value, rank(type))), Tensors.dtypeOf(leaf(type)).size());
+        } catch (RuntimeException raggedOrHuge) {
+            return raggedOrHuge instanceof ArithmeticException ? Long.MAX_VALUE : -1; // ragged: named at capture
+        }
+    }
+
+    @Override
     public Entry capture(StateField field, Object value, Staging staging) {
         Class<?> type = field.field().getType();
         DType dtype = Tensors.dtypeOf(leaf(type));

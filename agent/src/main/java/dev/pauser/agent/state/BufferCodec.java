@@ -81,6 +81,11 @@ final class BufferCodec implements Codec {
     }
 
     @Override
+    public long bytes(StateField field, Object value) {
+        return (long) ((Buffer) value).limit() * TYPES.get(kind(field.field().getType())).size();
+    }
+
+    @Override
     public Entry capture(StateField field, Object value, Staging staging) {
         Buffer b = (Buffer) value;
         Class<?> kind = kind(field.field().getType());

@@ -31,6 +31,14 @@ interface Codec {
         return field.field().getGenericType().getTypeName();
     }
 
+    /**
+     * The bytes a non-null value takes in a checkpoint, when known without encoding it (an array's or buffer's size, fixed
+     * when it is created), else -1. Checked against {@link Staging#MAX_BYTES} when a trainer is registered.
+     */
+    default long bytes(StateField field, Object value) {
+        return -1;
+    }
+
     /** Encodes a non-null value. Tensors are copied into {@code staging}. */
     Entry capture(StateField field, Object value, Staging staging) throws Exception;
 

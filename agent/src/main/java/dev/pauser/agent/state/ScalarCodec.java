@@ -1,6 +1,5 @@
 package dev.pauser.agent.state;
 
-import com.fasterxml.jackson.databind.JavaType;
 import dev.pauser.agent.snapshot.Entry;
 import dev.pauser.agent.snapshot.JsonEntry;
 import java.lang.reflect.Type;
@@ -25,9 +24,8 @@ final class ScalarCodec implements Codec {
 
     @Override
     public Entry capture(StateField field, Object value, Staging staging) throws Exception {
-        JavaType type = Json.javaType(field.field().getGenericType());
         return new JsonEntry(field.key(), field.field().getDeclaringClass().getName(), javaType(field),
-                Json.MAPPER.writerFor(type).writeValueAsString(value));
+                JacksonCodec.write(field, value));
     }
 
     @Override

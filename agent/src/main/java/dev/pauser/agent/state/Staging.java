@@ -12,8 +12,11 @@ import java.util.Map;
  */
 final class Staging {
     static final int ALIGN = 4096;
-    /** The most one tensor can hold: the shared model carries it in one ByteBuffer. */
-    static final long MAX_BYTES = (long) (Integer.MAX_VALUE / ALIGN - 1) * ALIGN;
+    /**
+     * The most one tensor can hold: the shared model carries it in one ByteBuffer, and the checkpoint reader reads it
+     * into one ({@link Json#MAX_VALUE_BYTES}, which this stays below so whatever is written reads back).
+     */
+    static final long MAX_BYTES = Json.MAX_VALUE_BYTES / ALIGN * ALIGN;
 
     private final Map<String, ByteBuffer> slots = new HashMap<>();
     private long totalBytes;

@@ -16,8 +16,10 @@ import java.util.Map;
  * <p>Mismatches, each one line naming the key and field: a key in the checkpoint but not in the code
  * ({@code removed}); a key in the code but not in the checkpoint, unless {@code @TrainState(required = false)}
  * ({@code added}); a different Java type or dtype ({@code retyped}); a different shape or buffer capacity from the
- * array/buffer/tensor the field holds ({@code reshaped}); a value that can't be read as the declared type
- * ({@code unreadable}). Arrays, buffers, collections, maps and generators the field holds are filled in place; other
+ * array/buffer/tensor the field holds ({@code reshaped}); a value that doesn't fit the declared type, or whose nested
+ * field types (recorded for values written field by field) differ from the code's ({@code retyped}, {@code added},
+ * {@code removed} with the nested path, {@code 'opt.lr'}). A value that can't be parsed at all (malformed, over a limit)
+ * is not a mismatch: it fails the restore whatever {@link OnMismatch} says. Arrays, buffers, collections, maps and generators the field holds are filled in place; other
  * values are written into the field.
  */
 public final class StateRestore {
@@ -54,7 +56,8 @@ public final class StateRestore {
      *
      * @return the mismatches (empty when the checkpoint fits the code exactly); in WARN mode their fields were skipped
      * @throws StateMismatchException in FAIL mode when there is any mismatch, before anything was written
-     * @throws StateException when a field can't be written in the second phase (a nested state object is null, an app
+     * @throws StateException when a value can't be parsed at all (in either mode, before anything was written), or when
+     *                        a field can't be written in the second phase (a nested state object is null, an app
      *                        codec fails); fields before it were already written
      */
     public List<String> restore(Object trainer, List<? extends Entry> entries, OnMismatch onMismatch) {
@@ -73,6 +76,7 @@ public final class StateRestore {
         }
         restoredFields = 0;
         restoredBytes = 0;
+        List<String> unreadable = new ArrayList<>();
         List<Codec.Write> writes = new ArrayList<>();
         List<StateField> written = new ArrayList<>();
         long bytes = 0;
@@ -92,6 +96,15 @@ public final class StateRestore {
                         + f.javaType());
                 continue;
             }
+            if (e instanceof JsonEntry j && j.nestedFields() != null && f.codec instanceof JacksonCodec) {
+                // Checkpoints written before the nested field types were recorded have none: they are read as
+                // before, with only the declared type of the field itself compared.
+                List<String> nested = Json.compareNested(f.key(), f.field().getGenericType(), j.nestedFields());
+                if (!nested.isEmpty()) {
+                    mismatches.addAll(nested);
+                    continue;
+                }
+            }
             try {
                 Object owner = f.owner(trainer);
                 Object current = f.get(owner);
@@ -99,10 +112,21 @@ public final class StateRestore {
                 written.add(f);
                 bytes += e instanceof TensorEntry t ? t.data().remaining() : 0;
             } catch (Codec.Mismatch m) {
-                mismatches.add(m.kind + ": " + where + ": " + m.getMessage());
+                if (m.kind.equals("unreadable")) {
+                    unreadable.add("'" + f.key() + "' (" + f.describe() + "): " + m.getMessage());
+                } else {
+                    mismatches.add(m.kind + ": " + where + ": " + m.getMessage());
+                }
             } catch (Exception x) {
                 mismatches.add("unreadable: " + where + ": " + StateCapture.message(x));
             }
+        }
+        if (!unreadable.isEmpty()) {
+            // Not a difference between checkpoint and code, so neither listed as a mismatch nor skipped under WARN
+            // (which would train on with the code's initial value as if it had been restored).
+            throw new StateException("the checkpoint holds " + (unreadable.size() == 1 ? "a value" : "values")
+                    + " that can't be read back (not a code change: the checkpoint is damaged or was written with other"
+                    + " limits; resume from another checkpoint, or start afresh with resume=never)", unreadable);
         }
         if (!mismatches.isEmpty() && onMismatch == OnMismatch.FAIL) {
             throw new StateMismatchException(mismatches);

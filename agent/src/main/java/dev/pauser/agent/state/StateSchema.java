@@ -159,6 +159,30 @@ public final class StateSchema {
         return byKey.get(key);
     }
 
+    /**
+     * One line per field whose value is already bigger than one checkpoint field can hold (arrays and buffers, whose
+     * size is fixed when they are created), naming class, field and size; empty when every one fits. Asked when a
+     * trainer is registered, so the limit shows at start-up rather than at the first checkpoint.
+     */
+    public List<String> sizeProblems(Object trainer) {
+        List<String> problems = new ArrayList<>();
+        for (StateField f : fields) {
+            long bytes;
+            try {
+                Object value = f.get(f.owner(trainer));
+                bytes = value == null ? -1 : f.codec.bytes(f, value);
+            } catch (Exception e) {
+                continue; // a null nested state object or the like is reported where it is used
+            }
+            if (bytes > Staging.MAX_BYTES) {
+                problems.add(f.describe() + " ('" + f.key() + "') holds " + (bytes == Long.MAX_VALUE ? "more than 2^63"
+                        : Long.toString(bytes)) + " bytes; one @TrainState field can hold at most " + Staging.MAX_BYTES
+                        + " (2 GiB): split it into several fields");
+            }
+        }
+        return problems;
+    }
+
     /** True when the trainer has no {@code @TrainState} fields. */
     public boolean isEmpty() {
         return fields.isEmpty();

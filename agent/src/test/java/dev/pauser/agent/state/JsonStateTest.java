@@ -63,7 +63,7 @@ class JsonStateTest {
                 "{\"@class\":\"java.lang.ProcessBuilder\",\"points\":[]}"));
         StateMismatchException e = assertThrows(StateMismatchException.class,
                 () -> new StateRestore(schema).restore(new Holder(), entries, StateRestore.OnMismatch.FAIL));
-        assertTrue(e.getMessage().contains("unreadable: 'stats'") && e.getMessage().contains("@class"),
+        assertTrue(e.getMessage().contains("retyped: 'stats'") && e.getMessage().contains("@class"),
                 e.getMessage());
     }
 }
