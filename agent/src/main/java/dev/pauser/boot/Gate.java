@@ -374,6 +374,15 @@ public final class Gate {
         return pausedSinceMillis;
     }
 
+    /**
+     * Whether no thread has entered a {@code @TrainStep} method in this JVM yet. Then a pause holds nothing: the gate
+     * is closed and the first step will wait at its entry, but a program training in methods that were never
+     * instrumented runs on. Reporters say so rather than "paused at step N".
+     */
+    public static boolean beforeFirstStep() {
+        return !Workers.anyRegistered();
+    }
+
     /** Live threads that have run at least one step. */
     public static int trainerThreads() {
         return Workers.liveCount();
