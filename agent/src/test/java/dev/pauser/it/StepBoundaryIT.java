@@ -139,6 +139,31 @@ class StepBoundaryIT {
     }
 
     /**
+     * On a late {@code pauser attach}, the implementation of a generic interface's step, already loaded and running, is
+     * retransformed into a step: it is counted and a pause holds it.
+     */
+    @Test
+    void aLateAttachMakesTheRunningImplementationAStep() throws Exception {
+        try (ChildJvm child = ChildJvm.builder().noAgent()
+                .main(InheritedStepTrainer.class, "--kind", "generic", "--steps", "100000", "--delay-ms", "5").start()) {
+            child.awaitLine("^count=3$", Duration.ofSeconds(60));
+            String pid = Long.toString(child.pid());
+            CliIT.Result attached = CliIT.pauser("attach", pid, "dir=" + dir);
+            assertEquals(0, attached.exit(), attached.toString());
+            PauserMXBean pauser = child.pauser();
+            Steps.await("a step counted after the attach", 60_000, () -> pauser.getStep() > 0);
+            assertEquals("PAUSED", pauser.pauseAndWait(60_000), child.output());
+            assertFalse(pauser.isBeforeFirstStep());
+            Steps.assertStepHeld(pauser, 300);
+            long count = lastCount(child.output());
+            Thread.sleep(500);
+            assertEquals(count, lastCount(child.output()), "the implementation ran on while PAUSED");
+            pauser.resume();
+            child.awaitLine("^count=" + (count + 3) + "$", Duration.ofSeconds(60));
+        }
+    }
+
+    /**
      * A lambda implementing the {@code @TrainStep} interface method is a hidden class that no agent can change: no step
      * ever runs. A pause is accepted, but {@code pauser pause --wait} and {@code pauser status} say that no step has run
      * and nothing is held, instead of "PAUSED at step 0" while the program trains on.
