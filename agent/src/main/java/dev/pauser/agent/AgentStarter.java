@@ -4,6 +4,7 @@ import dev.pauser.agent.checkpoint.CheckpointAgent;
 import dev.pauser.agent.checkpoint.Checkpointer;
 import dev.pauser.agent.jmx.PauserControl;
 import dev.pauser.agent.jmx.PauserMBean;
+import dev.pauser.agent.jmx.PauserMXBean;
 import dev.pauser.agent.state.ModuleOpener;
 import dev.pauser.boot.Gate;
 import dev.pauser.boot.GateState;
@@ -141,7 +142,9 @@ public final class AgentStarter {
     /** One line per state change; the RUNNING/CHECKPOINTING round trips of periodic checkpoints only at debug. */
     private static void logStateChange(GateState from, GateState to, long step, long millis) {
         String line = "state " + from + " -> " + to + " at step " + step
-                + (from == GateState.PAUSED ? " (paused " + millis + " ms)" : "");
+                + (from == GateState.PAUSED ? " (paused " + millis + " ms)" : "")
+                + (to == GateState.PAUSED && Gate.beforeFirstStep()
+                        ? " (" + PauserMXBean.BEFORE_FIRST_STEP + PauserMXBean.NOTHING_HELD + ")" : "");
         boolean periodic = (from == GateState.RUNNING && to == GateState.CHECKPOINTING)
                 || (from == GateState.CHECKPOINTING && to == GateState.RUNNING);
         if (periodic) {

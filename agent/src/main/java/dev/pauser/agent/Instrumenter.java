@@ -24,9 +24,10 @@ import net.bytebuddy.matcher.ElementMatcher;
 import net.bytebuddy.utility.JavaModule;
 
 /**
- * Instruments every method annotated {@code @TrainStep} with {@link StepAdvice}, in classes loaded from now on and, on a
- * late attach, in classes already loaded (retransformation, so no new fields or methods: per-instance bookkeeping lives
- * in the boot classes).
+ * Instruments every method annotated {@code @TrainStep}, and every method implementing or overriding one (see
+ * {@link StepOverrides}), with {@link StepAdvice}, in classes loaded from now on and, on a late attach, in classes
+ * already loaded (retransformation, so no new fields or methods: per-instance bookkeeping lives in the boot classes).
+ * Lambdas and other hidden classes never reach an agent, so they are never instrumented.
  *
  * <p>The annotation is matched by name, never by {@code Class}: the app's copy of pauser-runtime may live in any loader.
  */
@@ -37,8 +38,11 @@ final class Instrumenter {
     }
 
     static void install(Instrumentation inst, File agentJar) throws IOException {
+        ElementMatcher.Junction<MethodDescription> withCode = not(isAbstract()).and(not(isNative())).and(not(isSynthetic()));
+        ElementMatcher.Junction<MethodDescription> annotatedSteps = withCode.and(isAnnotatedWith(named(TRAIN_STEP)));
+        // A method implementing an annotated interface or abstract method, or overriding an annotated one, is a step too.
         ElementMatcher.Junction<MethodDescription> stepMethods =
-                isAnnotatedWith(named(TRAIN_STEP)).and(not(isAbstract())).and(not(isNative())).and(not(isSynthetic()));
+                withCode.and(isAnnotatedWith(named(TRAIN_STEP)).or(StepOverrides.overridesStep()));
         new AgentBuilder.Default()
                 .disableClassFormatChanges()
                 .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION)
@@ -55,7 +59,7 @@ final class Instrumenter {
                         .or(nameStartsWith("dev.pauser.cli."))
                         .or(nameStartsWith("dev.pauser.shaded."))
                         .or(nameStartsWith("net.bytebuddy.")))
-                .type(declaresMethod(stepMethods))
+                .type(declaresStepOrOverride(declaresMethod(annotatedSteps), StepOverrides.declaresStepOverride()))
                 .transform(new AgentBuilder.Transformer.ForAdvice()
                         // The advice's class file comes from pauser.jar itself, whatever loader defined the trainer.
                         .include(ClassFileLocator.ForJarFile.of(agentJar))
@@ -64,6 +68,13 @@ final class Instrumenter {
                         // step), so the loop deciding whether to run a step already sees the restored counter.
                         .advice(isConstructor(), StepAdvice.Constructed.class.getName()))
                 .installOn(inst);
+    }
+
+    /** The annotation check first: it reads only the class itself; the override check may read its supertypes. */
+    private static AgentBuilder.RawMatcher declaresStepOrOverride(ElementMatcher<TypeDescription> declaresStep,
+            AgentBuilder.RawMatcher declaresOverride) {
+        return (type, loader, module, redefined, domain) -> declaresStep.matches(type)
+                || declaresOverride.matches(type, loader, module, redefined, domain);
     }
 
     /** Reports each class that fails to instrument once, by name; the app runs on, that class without safe points. */

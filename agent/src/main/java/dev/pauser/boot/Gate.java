@@ -13,19 +13,22 @@ import java.util.concurrent.locks.ReentrantLock;
  * The pause gate: every {@code @TrainStep} entry and exit passes through it, and there a thread may be held.
  *
  * <h2>Hot path</h2>
- * With nothing requested a boundary costs: the worker lookup (plain reads), the depth update (a volatile store only on
- * entering the outermost step, a release store on leaving it), one atomic add to count a finished outermost step, and
- * the volatile reads of {@link #attention} and {@link #stepTrigger}. No allocation, lock, map lookup or clock read.
+ * With nothing requested an outermost boundary costs: the worker lookup (plain reads), the depth update (a volatile
+ * store on entering the outermost step, a release store on leaving it), one atomic add to count a finished outermost
+ * step, and the volatile reads of {@link #attention} and {@link #stepTrigger}. A nested boundary costs the lookup and a
+ * plain depth update only. No allocation, lock, map lookup or clock read.
  *
  * <h2>Slow path</h2>
- * When {@link #attention} is non-zero the gate is closed: a thread arriving at a boundary marks itself parked and waits
- * on a condition (it parks; it does not spin) until the gate reopens. The control thread ("pauser-gate") declares the
- * gate quiet once no thread is inside a step without being parked, and moves PAUSING to PAUSED, or runs the work that
- * needs a safe point (a checkpoint) with every step thread held, then reopens.
+ * When {@link #attention} is non-zero the gate is closed: a thread arriving at an outermost boundary (the entry of a
+ * step it is not already inside, or the exit that leaves its last step) marks itself parked and waits on a condition
+ * (it parks; it does not spin) until the gate reopens. A nested entry or exit never parks: the thread runs on to its
+ * outermost boundary, so a pause or checkpoint never sees an outer step half done. The control thread ("pauser-gate")
+ * declares the gate quiet once every thread is outside its steps or parked at an outermost boundary, and moves PAUSING
+ * to PAUSED, or runs the work that needs a safe point (a checkpoint) with every step thread held, then reopens.
  *
  * <h2>What Step counts</h2>
  * Completed outermost steps, summed over all threads: a {@code @TrainStep} call made while the same thread is already
- * inside one (an epoch method calling an annotated batch method) is a safe point but is not counted. A step that ends
+ * inside one (an epoch method calling an annotated batch method) is neither counted nor a safe point. A step that ends
  * by an exception counts: it is over.
  */
 public final class Gate {
@@ -95,8 +98,9 @@ public final class Gate {
         if (!w.hasSeen(trainer)) {
             trainerSeen(w, type, trainer);
         }
-        w.enterStep();
-        if (attention != 0) {
+        // Only the entry of an outermost step is a boundary: a nested entry is inside an outer step, and the state there
+        // (half an epoch, half a recursion) is no place to pause or checkpoint. So nested calls skip the read, too.
+        if (w.enterStep() && attention != 0) {
             atClosedBoundary(w);
         }
     }
@@ -108,9 +112,9 @@ public final class Gate {
             if (s >= stepTrigger) {
                 stepTriggerReached(s);
             }
-        }
-        if (attention != 0) {
-            atClosedBoundary(w);
+            if (attention != 0) {
+                atClosedBoundary(w);
+            }
         }
     }
 
@@ -370,6 +374,15 @@ public final class Gate {
         return pausedSinceMillis;
     }
 
+    /**
+     * Whether no thread has entered a {@code @TrainStep} method in this JVM yet. Then a pause holds nothing: the gate
+     * is closed and the first step will wait at its entry, but a program training in methods that were never
+     * instrumented runs on. Reporters say so rather than "paused at step N".
+     */
+    public static boolean beforeFirstStep() {
+        return !Workers.anyRegistered();
+    }
+
     /** Live threads that have run at least one step. */
     public static int trainerThreads() {
         return Workers.liveCount();
@@ -446,7 +459,10 @@ public final class Gate {
         }
     }
 
-    /** No thread is inside a step without being parked at a boundary. Call under LOCK. */
+    /**
+     * Every thread is outside its steps or parked; threads park only at outermost boundaries, so none is held inside an
+     * outer step. Call under LOCK.
+     */
     private static boolean quiet() {
         for (Worker w : Workers.all()) {
             if (w.busyInStep()) {

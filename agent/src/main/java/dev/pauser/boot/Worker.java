@@ -83,7 +83,10 @@ final class Worker {
         return (int) DEPTH.getVolatile(this);
     }
 
-    /** Inside a step and not waiting at a boundary: the gate cannot be declared quiet while this holds. */
+    /**
+     * Inside a step and not waiting at a boundary: the gate cannot be declared quiet while this holds. A parked thread is
+     * always at an outermost boundary (at the entry of its outermost step the depth is already 1, before the body runs).
+     */
     boolean busyInStep() {
         return !parked && observedDepth() > 0 && thread.isAlive();
     }

@@ -14,6 +14,8 @@ final class Workers {
     private static volatile Worker[] byId = new Worker[64];
     private static volatile Worker[] all = new Worker[0];
     private static final ThreadLocal<Worker> PAST_INDEX = new ThreadLocal<>();
+    /** Set once, when the first thread enters a step; never cleared (written on the slow path of registration only). */
+    private static volatile boolean anyRegistered;
 
     private Workers() {
     }
@@ -79,12 +81,18 @@ final class Workers {
         // Order matters for the controller: it must find w in 'all' before w can enter a step unseen (see Gate).
         all = live.toArray(new Worker[0]);
         byId = newTable;
+        anyRegistered = true;
         return w;
     }
 
     /** Every worker whose thread may still run steps. */
     static Worker[] all() {
         return all;
+    }
+
+    /** Whether any thread has entered a step in this JVM. */
+    static boolean anyRegistered() {
+        return anyRegistered;
     }
 
     /** Threads alive that have run at least one step. */

@@ -31,8 +31,10 @@ final class PauseCommand implements Callable<Integer> {
             if (wait == null) {
                 p.pause();
                 String state = p.getState();
-                out.print(Output.object("pid", pid, "state", state, "step", p.getStep()),
-                        "asked JVM " + pid + " to pause (state " + state + ")");
+                boolean beforeFirst = p.isBeforeFirstStep();
+                out.print(Output.object("pid", pid, "state", state, "step", p.getStep(), "beforeFirstStep", beforeFirst),
+                        "asked JVM " + pid + " to pause (state " + state
+                                + (beforeFirst ? "; " + PauserMXBean.BEFORE_FIRST_STEP : "") + ")");
                 return ExitCodes.OK;
             }
             String state = p.pauseAndWait(wait.toMillis());
@@ -46,7 +48,15 @@ final class PauseCommand implements Callable<Integer> {
                         + Timeouts.format(wait) + " (state " + state + ", a step is still running); "
                         + "the pause stays requested, pauser resume " + pid + " withdraws it");
             }
-            out.print(Output.object("pid", pid, "state", state, "step", step),
+            if (p.isBeforeFirstStep()) {
+                // Nothing is held: say so, and what it means when the program is training all the same.
+                out.print(Output.object("pid", pid, "state", state, "step", step, "beforeFirstStep", true),
+                        "JVM " + pid + " is PAUSED " + PauserMXBean.BEFORE_FIRST_STEP + PauserMXBean.NOTHING_HELD
+                                + "; the first step will wait. "
+                                + "If it is training now, its step method is not instrumented (see Troubleshooting)");
+                return ExitCodes.OK;
+            }
+            out.print(Output.object("pid", pid, "state", state, "step", step, "beforeFirstStep", false),
                     "JVM " + pid + " is PAUSED at step " + step);
             return ExitCodes.OK;
         }

@@ -32,6 +32,7 @@ final class StatusCommand implements Callable<Integer> {
                     "pausedSinceMillis", pausedSince,
                     "stepsPerSecond", p.getStepsPerSecond(),
                     "trainerThreads", p.getTrainerThreads(),
+                    "beforeFirstStep", p.isBeforeFirstStep(),
                     "pauseAtStep", p.getPauseAtStep(),
                     "directory", p.getDirectory(),
                     "pauseFile", p.getPauseFile(),
@@ -53,7 +54,8 @@ final class StatusCommand implements Callable<Integer> {
                 : Instant.ofEpochMilli(pausedSince) + " (" + (System.currentTimeMillis() - pausedSince) / 1000 + " s ago)";
         return String.join(System.lineSeparator(),
                 line("pid", s.get("pid")),
-                line("state", s.get("state")),
+                line("state", s.get("state") + ((boolean) s.get("beforeFirstStep")
+                        ? " (" + PauserMXBean.BEFORE_FIRST_STEP + ")" : "")),
                 line("step", s.get("step")),
                 line("paused since", since),
                 line("steps/s", String.format(Locale.ROOT, "%.1f", (double) s.get("stepsPerSecond"))),

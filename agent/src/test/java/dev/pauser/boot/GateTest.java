@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The gate's central promise, checked in-process with many more cycles than a child JVM allows: whenever the state is
- * PAUSED, no thread is executing step code, and none starts until resume. Threads run nested steps and throw.
+ * PAUSED, no thread is executing step code or is held inside an outer step, and none starts until resume. Threads run
+ * nested and recursive steps and throw.
  */
 class GateTest {
     private static final int THREADS = 6;
@@ -76,17 +77,19 @@ class GateTest {
         }
     }
 
-    /** A nested step: the outer body stops being "busy" while its thread stands at the inner boundaries. */
+    /**
+     * A nested step, and a recursive one inside it. The outer body stays "busy" across them: a nested boundary is inside
+     * the outer step, so no thread may be held there while the gate is PAUSED or runs safe-point work.
+     */
     private static void innerStep(long i) {
-        busy.decrementAndGet();
         StepHooks.enter(GateTest.class, null);
-        busy.incrementAndGet();
         try {
             Thread.onSpinWait();
+            if (i % 3 == 0) {
+                innerStep(i + 1);
+            }
         } finally {
-            busy.decrementAndGet();
             StepHooks.exit();
-            busy.incrementAndGet();
         }
     }
 

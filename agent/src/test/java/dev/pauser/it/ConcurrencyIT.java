@@ -44,13 +44,21 @@ class ConcurrencyIT {
         }
     }
 
+    /**
+     * Workers waiting in a step hook. Each must be held at a boundary of its outermost step ({@code step}), never at one
+     * of the nested {@code batch} calls inside it: that would be a pause in the middle of an outer step.
+     */
     private static int parkedWorkers(ThreadMXBean threads) {
         int parked = 0;
         for (ThreadInfo info : threads.dumpAllThreads(false, false)) {
             if (info.getThreadName().startsWith("worker-") && info.getThreadState() == Thread.State.WAITING) {
-                for (StackTraceElement e : info.getStackTrace()) {
-                    if (e.getClassName().equals("dev.pauser.boot.StepHooks")) {
+                StackTraceElement[] stack = info.getStackTrace();
+                for (int i = 0; i < stack.length; i++) {
+                    if (stack[i].getClassName().equals("dev.pauser.boot.StepHooks")) {
                         parked++;
+                        String caller = i + 1 < stack.length ? stack[i + 1].getMethodName() : "";
+                        assertEquals("step", caller, info.getThreadName() + " is held inside an outer step: "
+                                + java.util.Arrays.toString(stack));
                         break;
                     }
                 }

@@ -62,6 +62,11 @@ public final class PauserControl implements PauserMXBean {
     }
 
     @Override
+    public boolean isBeforeFirstStep() {
+        return Gate.beforeFirstStep();
+    }
+
+    @Override
     public long getPauseAtStep() {
         return Gate.pauseAtStep();
     }

@@ -1,6 +1,7 @@
 package dev.pauser.agent.jmx;
 
 import dev.pauser.agent.checkpoint.CheckpointResult;
+import dev.pauser.boot.Gate;
 import dev.pauser.boot.GateListener;
 import dev.pauser.boot.GateState;
 import java.util.Map;
@@ -29,6 +30,8 @@ public final class PauserMBean extends StandardEmitterMBean implements GateListe
             Map.entry("PausedSinceMillis", "When the pause took effect, in milliseconds since 1970-01-01 UTC; -1 when not paused"),
             Map.entry("StepsPerSecond", "Steps per second over the last ten seconds"),
             Map.entry("TrainerThreads", "Live threads that have run at least one @TrainStep"),
+            Map.entry("BeforeFirstStep", "True until a thread enters a @TrainStep method in this JVM: a pause then holds no thread "
+                    + "(the first step will wait). If the program trains while this stays true, its step method is not instrumented"),
             Map.entry("PauseAtStep", "Pause once Step reaches this number (the pauseAtStep option); -1 for never. Writable"),
             Map.entry("Directory", "Where checkpoints and the pause file live (the dir option)"),
             Map.entry("PauseFile", "While this file exists the run is paused: creating it pauses, deleting it resumes"),
@@ -93,9 +96,16 @@ public final class PauserMBean extends StandardEmitterMBean implements GateListe
     @Override
     public void stateChanged(GateState from, GateState to, long step, long millisInPrevious) {
         AttributeChangeNotification n = new AttributeChangeNotification(name, sequence.incrementAndGet(),
-                System.currentTimeMillis(), from + " -> " + to + " at step " + step, "State", String.class.getName(),
+                System.currentTimeMillis(), from + " -> " + to + " at step " + step + nothingHeld(to),
+                "State", String.class.getName(),
                 from.name(), to.name());
         emitter.sendNotification(n);
+    }
+
+    /** The note on a change to PAUSED while no step has run: such a pause holds no thread. */
+    private static String nothingHeld(GateState to) {
+        return to == GateState.PAUSED && Gate.beforeFirstStep()
+                ? " (" + PauserMXBean.BEFORE_FIRST_STEP + PauserMXBean.NOTHING_HELD + ")" : "";
     }
 
     @Override

@@ -23,6 +23,18 @@ public interface PauserMXBean {
 
     int getTrainerThreads();
 
+    /**
+     * True until a thread enters a {@code @TrainStep} method in this JVM. A pause taken meanwhile holds no thread: the
+     * first step will wait at its entry, but a program training in a method that is not instrumented runs on.
+     */
+    boolean isBeforeFirstStep();
+
+    /** The note reporters add to the state while {@link #isBeforeFirstStep()} holds. */
+    String BEFORE_FIRST_STEP = "before the first step: no @TrainStep method has run in this JVM yet";
+
+    /** Added to {@link #BEFORE_FIRST_STEP} where the state is PAUSED. */
+    String NOTHING_HELD = ", so no thread is held";
+
     long getPauseAtStep();
 
     void setPauseAtStep(long step);
