@@ -212,6 +212,46 @@ final class Trainers implements TrainerListener {
         return anyState;
     }
 
+    /**
+     * Hands over the tensor buffers of the checkpoint this run resumed from, by key, and forgets it, once nothing can
+     * need it any more: every registered trainer has run its first step (so both restores, at construction and at the
+     * first step, are done) and every trainer the checkpoint recorded is among them. Empty while some trainer may still
+     * restore from it. The buffers are the largest memory a resume holds; the caller reuses them as capture staging.
+     * Called on the gate's control thread at a safe point.
+     */
+    synchronized Map<String, java.nio.ByteBuffer> releaseResumeSource() {
+        LoadedCheckpoint from = resumeFrom;
+        if (from == null || byClass.isEmpty() || !restoredAtConstruction.isEmpty()) {
+            return Map.of();
+        }
+        java.util.Set<String> registeredNames = new java.util.HashSet<>();
+        for (Registered r : byClass.values()) {
+            if (!seen.containsKey(r.self != null ? r.self : r.type)) {
+                return Map.of();
+            }
+            registeredNames.add(r.type.getName());
+        }
+        List<String> recorded = new ArrayList<>();
+        for (String k : from.info().keySet()) {
+            if (k.startsWith(TRAINER_INFO_PREFIX)) {
+                recorded.add(k.substring(TRAINER_INFO_PREFIX.length()));
+            }
+        }
+        // A checkpoint of one trainer whose class was renamed went, whole, to the first trainer restored.
+        boolean allRestored = registeredNames.containsAll(recorded) || (recorded.size() <= 1 && !restoredClasses.isEmpty());
+        if (!allRestored) {
+            return Map.of();
+        }
+        Map<String, java.nio.ByteBuffer> buffers = new HashMap<>();
+        for (Entry e : from.entries()) {
+            if (e instanceof dev.pauser.agent.snapshot.TensorEntry t) {
+                buffers.put(t.key(), t.data());
+            }
+        }
+        resumeFrom = null;
+        return buffers;
+    }
+
     /** Lets the loaded checkpoint's memory go once every trainer that was in it has been restored or the run moved on. */
     synchronized void forgetResumeSource() {
         resumeFrom = null;
