@@ -140,6 +140,14 @@ class MemoryShortageIT {
             assertContains(line, "raise -XX:MaxDirectMemorySize= (now 32 MiB)", "the fatal line says what to raise");
             assertFalse(out.contains("ready"), "training did not start:\n" + out);
         }
+        try (ChildJvm child = trainer(dir, "resume=" + newest, "200m", "32m", "64", "50", "5").start()) {
+            int status = child.awaitExit(EXIT);
+            String out = child.output();
+            assertEquals(2, status, out);
+            String line = out.lines().filter(l -> l.startsWith("pauser: resume=")).findFirst().orElse("");
+            assertContains(line, "cannot resume: " + newest + ": loading it needs 65 MiB", "resume=<path>");
+            assertContains(line, "raise -XX:MaxDirectMemorySize= (now 32 MiB)", "resume=<path>");
+        }
         assertEquals(before, Checkpoints.steps(dir), "every checkpoint is still in place");
     }
 

@@ -235,6 +235,10 @@ public final class CheckpointAgent {
             LoadedCheckpoint c = CheckpointReader.load(candidates.get(0));
             loadedLine(c, t0);
             return c;
+        } catch (dev.pauser.agent.snapshot.CheckpointTooLargeException e) {
+            fatal.accept("pauser: resume=" + mode + ": cannot resume: " + e.getMessage()
+                    + ", or resume=never to start afresh");
+            return null;
         } catch (IOException e) {
             fatal.accept("pauser: resume=" + mode + ": cannot resume from it: " + e.getMessage()
                     + " (resume=auto picks the newest valid one)");
