@@ -454,7 +454,11 @@ public final class Gate {
             try {
                 r.run();
             } catch (Throwable t) {
-                System.err.println("pauser: safe-point work failed: " + t);
+                try {
+                    System.err.println("pauser: safe-point work failed: " + t);
+                } catch (Throwable noMemoryForTheLine) {
+                    // the control thread must live on to reopen the gate, even when the line can't be printed
+                }
             }
         }
     }

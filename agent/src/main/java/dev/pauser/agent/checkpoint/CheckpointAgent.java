@@ -93,7 +93,8 @@ public final class CheckpointAgent {
         Gate.setPauseHook(checkpointer.pauseHook());
         addStopHook.accept(() -> {
             if (checkpointer.needsCheckpoint()) {
-                checkpointer.checkpointHeld("stop");
+                // on "pauser-stop"; a write still in flight is waited for at most the grace time
+                checkpointer.checkpointHeld("stop", TimeUnit.SECONDS.toMillis(s.graceSeconds()));
             } else {
                 awaitIdle(checkpointer, s.graceSeconds());
             }
@@ -119,7 +120,7 @@ public final class CheckpointAgent {
             // from inside it, or a daemon thread the exit will cut anyway; waiting would only delay the exit.
             if (Gate.awaitQuiet(TimeUnit.SECONDS.toMillis(Math.min(graceSeconds, EXIT_WAIT_SECONDS)))) {
                 // the checkpointer logs the result, written or failed (to stderr while the JVM shuts down)
-                checkpointer.checkpointHeld("exit");
+                checkpointer.checkpointHeld("exit", TimeUnit.SECONDS.toMillis(graceSeconds));
             } else {
                 System.err.println("pauser: at exit, a step was still running; no final checkpoint (the last one "
                         + "stands)");
@@ -191,6 +192,13 @@ public final class CheckpointAgent {
                 + TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0) + " s so far"), 2, 2, TimeUnit.SECONDS);
         try {
             return load(s, mode, t0, fatal);
+        } catch (OutOfMemoryError e) {
+            // Thrown out of premain it would abort the JVM ("processing of -javaagent failed"); the reader already turns
+            // its own allocations' failures into CheckpointTooLargeException, this is whatever else ran short.
+            fatal.accept("pauser: out of memory reading the checkpoint to resume from in " + s.dir() + " ("
+                    + e.getMessage() + "); " + dev.pauser.agent.snapshot.MemoryLimits.raiseFor(e)
+                    + ", or resume=never to start afresh");
+            return null;
         } finally {
             ticker.shutdownNow();
         }
@@ -206,11 +214,27 @@ public final class CheckpointAgent {
                 Log.debug("no checkpoint to resume from in " + s.dir() + ": " + e);
                 return null;
             }
+            if (loaded.checkpoint().isEmpty() && loaded.tooLarge().isPresent()) {
+                // A good checkpoint that needs more memory: starting afresh would set it aside and redo its steps.
+                for (Resume.Skipped skipped : loaded.skipped()) {
+                    if (!skipped.tooLarge()) {
+                        Log.error("NOT resuming from " + skipped.dir() + ": " + skipped.reason());
+                    }
+                }
+                fatal.accept("pauser: cannot resume: " + loaded.tooLarge().get().getMessage()
+                        + ", or resume=never to start afresh");
+                return null;
+            }
             for (Resume.Skipped skipped : loaded.skipped()) {
                 Log.error("NOT resuming from " + skipped.dir() + ": " + skipped.reason()
                         + "; trying the previous checkpoint");
             }
             loaded.checkpoint().ifPresent(c -> loadedLine(c, t0));
+            if (loaded.checkpoint().isPresent() && loaded.tooLarge().isPresent()) {
+                Log.warn("resuming from the older " + loaded.checkpoint().get().dir() + ", which fits in memory: "
+                        + loaded.tooLarge().get().checkpointDir() + " is valid but too large for this JVM (moved aside,"
+                        + " not deleted); to resume from it, give the JVM the memory named above");
+            }
             return loaded.checkpoint().orElse(null);
         }
         Path path = Paths.get(mode);
@@ -229,6 +253,10 @@ public final class CheckpointAgent {
             LoadedCheckpoint c = CheckpointReader.load(candidates.get(0));
             loadedLine(c, t0);
             return c;
+        } catch (dev.pauser.agent.snapshot.CheckpointTooLargeException e) {
+            fatal.accept("pauser: resume=" + mode + ": cannot resume: " + e.getMessage()
+                    + ", or resume=never to start afresh");
+            return null;
         } catch (IOException e) {
             fatal.accept("pauser: resume=" + mode + ": cannot resume from it: " + e.getMessage()
                     + " (resume=auto picks the newest valid one)");

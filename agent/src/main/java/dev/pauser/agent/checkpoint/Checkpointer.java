@@ -4,6 +4,7 @@ import dev.pauser.agent.Log;
 import dev.pauser.agent.snapshot.CheckpointException;
 import dev.pauser.agent.snapshot.CheckpointStore;
 import dev.pauser.agent.snapshot.Entry;
+import dev.pauser.agent.snapshot.MemoryLimits;
 import dev.pauser.agent.state.StateException;
 import dev.pauser.boot.Gate;
 import dev.pauser.boot.PauseHook;
@@ -187,11 +188,13 @@ public final class Checkpointer {
             }
             writeInFlight = true;
         }
+        // Any Throwable (an OutOfMemoryError staging a big tensor) fails this checkpoint only: the flags are reset and
+        // the future completed in every case, else no checkpoint would run again and stop and exit would wait forever.
         Snapshot snap;
         try {
             snap = capture(reason);
-        } catch (RuntimeException e) {
-            finish(f, fail(reason, e.getMessage()));
+        } catch (Throwable e) {
+            finish(f, failSafely(reason, e, "while capturing the state"));
             return;
         }
         if (snap == null) {
@@ -199,31 +202,58 @@ public final class Checkpointer {
             return;
         }
         if (async) {
-            writer.execute(() -> finish(f, write(snap)));
+            try {
+                writer.execute(() -> finish(f, writeSafely(snap)));
+            } catch (Throwable e) {
+                // rejected, or no memory for the writer thread: nothing was handed over
+                finish(f, failSafely(reason, e, "while handing the checkpoint to the writer"));
+            }
         } else {
             snap.heldForWrite = true;
-            finish(f, write(snap));
+            finish(f, writeSafely(snap));
         }
     }
 
     /**
      * Checkpoints now, synchronously. The caller guarantees that every step thread is held at a boundary (the pause
-     * hook, the stopper, the exit hook). Waits for a write in flight first: the staging buffers are reused.
+     * hook on the gate's control thread, the stopper on "pauser-stop", the exit hook on "pauser-exit"). Waits for a
+     * write in flight first (the staging buffers are reused), however long it takes.
      */
     public CheckpointResult checkpointHeld(String reason) {
+        return checkpointHeld(reason, Long.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #checkpointHeld(String)}, but waits at most {@code waitMillis} for a write in flight: the stop and exit
+     * hooks must not hold the JVM past its grace time behind a write that does not finish.
+     */
+    public CheckpointResult checkpointHeld(String reason, long waitMillis) {
+        boolean stillWriting;
         synchronized (this) {
             if (disabled) {
                 return CheckpointResult.failed("checkpoints are disabled after a fatal error");
             }
+            long deadline = System.currentTimeMillis() + Math.min(waitMillis, Long.MAX_VALUE / 4);
             while (writeInFlight) {
+                long left = deadline - System.currentTimeMillis();
+                if (left <= 0) {
+                    break;
+                }
                 try {
-                    wait();
+                    wait(left);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     return CheckpointResult.failed("interrupted while waiting for the checkpoint in flight");
                 }
             }
+            stillWriting = writeInFlight;
             writeInFlight = true;
+        }
+        if (stillWriting) {
+            // reported outside this object's lock: the listener sends a JMX notification
+            return fail(reason, "the checkpoint in flight was still being written after "
+                    + TimeUnit.MILLISECONDS.toSeconds(waitMillis) + " s; no " + reason + " checkpoint, the last durable "
+                    + "one stands");
         }
         CompletableFuture<CheckpointResult> f = new CompletableFuture<>();
         try {
@@ -237,9 +267,9 @@ public final class Checkpointer {
             if (snap != null) {
                 snap.heldForWrite = true;
             }
-            finish(f, snap == null ? unchanged() : write(snap));
-        } catch (RuntimeException e) {
-            finish(f, fail(reason, e.getMessage()));
+            finish(f, snap == null ? unchanged() : writeSafely(snap));
+        } catch (Throwable e) {
+            finish(f, failSafely(reason, e, "while capturing the state"));
         }
         return f.join();
     }
@@ -257,13 +287,22 @@ public final class Checkpointer {
         return true;
     }
 
+    /** Clears the in-flight flag, wakes waiters and completes {@code f}, whatever fails on the way. */
     private void finish(CompletableFuture<CheckpointResult> f, CheckpointResult result) {
-        synchronized (this) {
-            writeInFlight = false;
-            notifyAll();
-            scheduleIfIdle();
+        try {
+            synchronized (this) {
+                writeInFlight = false;
+                notifyAll();
+                try {
+                    scheduleIfIdle();
+                } catch (Throwable e) {
+                    // a coalesced request stays queued and is retried by the next request
+                    captureScheduled = false;
+                }
+            }
+        } finally {
+            f.complete(result);
         }
-        f.complete(result);
     }
 
     // --------------------------------------------------------------------------------------- capture and write
@@ -300,6 +339,16 @@ public final class Checkpointer {
             trainers.fatalLater(instances);
             throw new IllegalStateException("the trainers of the code do not match the checkpoint resumed from");
         }
+        // The checkpoint this run resumed from holds as much direct memory as the staging needs: once every trainer is
+        // restored, its buffers become the staging, so a resumed run never holds both.
+        Map<String, java.nio.ByteBuffer> loaded = trainers.releaseResumeSource();
+        if (!loaded.isEmpty()) {
+            long taken = 0;
+            for (Trainers.Registered r : regs) {
+                taken += r.adopt(loaded);
+            }
+            Log.debug("reusing " + MemoryLimits.mib(taken) + " of the resumed checkpoint's buffers as capture staging");
+        }
         long t0 = System.nanoTime();
         List<Entry> entries = new ArrayList<>();
         // every registered trainer, each instance under its own entry names
@@ -313,6 +362,15 @@ public final class Checkpointer {
         Map<String, String> info = Trainers.info(regs);
         info.put("reason", reason);
         return new Snapshot(step, entries, info, System.nanoTime() - t0, reason);
+    }
+
+    /** {@link #write}, with any Throwable turned into a failed result; on the writer thread or the caller's. */
+    private CheckpointResult writeSafely(Snapshot snap) {
+        try {
+            return write(snap);
+        } catch (Throwable e) {
+            return failSafely(snap.reason, e, "while writing the checkpoint");
+        }
     }
 
     private CheckpointResult write(Snapshot snap) {
@@ -345,10 +403,39 @@ public final class Checkpointer {
             return r;
         } catch (CheckpointException | RuntimeException e) {
             return fail(snap.reason, e.getMessage());
+        } catch (OutOfMemoryError e) {
+            return fail(snap.reason, outOfMemory(e, "while writing the checkpoint"));
         } finally {
             ticker.cancel(false);
             progress.done();
         }
+    }
+
+    /**
+     * {@link #fail} for any Throwable; never throws (a failure to report, e.g. no memory left for the message, still
+     * yields a failed result so the caller can reset its flags).
+     */
+    private CheckpointResult failSafely(String reason, Throwable e, String phase) {
+        try {
+            String message;
+            if (e instanceof OutOfMemoryError) {
+                message = outOfMemory((OutOfMemoryError) e, phase);
+            } else if (e instanceof RuntimeException || e instanceof CheckpointException) {
+                message = e.getMessage() == null ? e.toString() : e.getMessage();
+            } else {
+                message = e.toString();
+            }
+            return fail(reason, message);
+        } catch (Throwable again) {
+            lastError = "checkpoint failed: " + e;
+            return CheckpointResult.failed(lastError);
+        }
+    }
+
+    /** One line: what ran short, in which phase, and what to raise. */
+    private static String outOfMemory(OutOfMemoryError e, String phase) {
+        return "out of " + (MemoryLimits.isDirect(e) ? "direct buffer memory" : "heap") + " " + phase + " ("
+                + e.getMessage() + "); " + MemoryLimits.raiseFor(e);
     }
 
     private CheckpointResult fail(String reason, String message) {

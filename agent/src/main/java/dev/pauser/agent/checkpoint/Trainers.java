@@ -89,6 +89,21 @@ final class Trainers implements TrainerListener {
             this.capture = capture;
         }
 
+        /**
+         * Takes over as staging the buffers among {@code loaded} (tensor data by entry name) stored under this
+         * trainer's entry names; returns the bytes taken. Call at a safe point.
+         */
+        long adopt(Map<String, java.nio.ByteBuffer> loaded) {
+            Map<String, java.nio.ByteBuffer> byField = new HashMap<>();
+            for (StateField f : capture.schema().fields()) {
+                java.nio.ByteBuffer b = loaded.get(id.entryName(f.key()));
+                if (b != null) {
+                    byField.put(f.key(), b);
+                }
+            }
+            return capture.adopt(byField);
+        }
+
         /** Captures the fields under this trainer's entry names. Call at a safe point. */
         List<Entry> captureEntries() {
             List<Entry> entries = capture.capture(self);
@@ -461,6 +476,46 @@ final class Trainers implements TrainerListener {
     /** Lock-free: asked by the gate's control thread under the gate's lock. */
     boolean anyState() {
         return anyState;
+    }
+
+    /**
+     * Hands over the tensor buffers of the checkpoint this run resumed from, by key, and forgets it, once nothing can
+     * need it any more: every registered trainer has run its first step (so both restores, at construction and at the
+     * first step, are done) and every trainer the checkpoint recorded is among them. Empty while some trainer may still
+     * restore from it. The buffers are the largest memory a resume holds; the caller reuses them as capture staging.
+     * Called on the gate's control thread at a safe point.
+     */
+    synchronized Map<String, java.nio.ByteBuffer> releaseResumeSource() {
+        LoadedCheckpoint from = resumeFrom;
+        if (from == null || byId.isEmpty() || !restoredAtConstruction.isEmpty()) {
+            return Map.of();
+        }
+        Set<String> registeredIds = new HashSet<>();
+        for (Registered r : byId.values()) {
+            if (!seen.containsKey(r.self != null ? r.self : r.type)) {
+                return Map.of();
+            }
+            registeredIds.add(r.id.toString());
+        }
+        List<String> recorded = new ArrayList<>();
+        for (String k : from.info().keySet()) {
+            if (k.startsWith(TRAINER_INFO_PREFIX)) {
+                recorded.add(k.substring(TRAINER_INFO_PREFIX.length()));
+            }
+        }
+        // A checkpoint of one trainer whose class was renamed went, whole, to the first trainer restored.
+        boolean allRestored = registeredIds.containsAll(recorded) || (recorded.size() <= 1 && !restoredIds.isEmpty());
+        if (!allRestored) {
+            return Map.of();
+        }
+        Map<String, java.nio.ByteBuffer> buffers = new HashMap<>();
+        for (Entry e : from.entries()) {
+            if (e instanceof TensorEntry t) {
+                buffers.put(t.key(), t.data());
+            }
+        }
+        resumeFrom = null;
+        return buffers;
     }
 
     /** Lets the loaded checkpoint's memory go once every trainer that was in it has been restored or the run moved on. */

@@ -83,10 +83,67 @@ public final class CheckpointReader {
     }
 
     /**
-     * Loads a checkpoint with every check; the first problem throws {@link CorruptCheckpointException}.
+     * Loads a checkpoint with every check; the first problem throws {@link CorruptCheckpointException}. A valid
+     * checkpoint whose buffers don't fit in the memory left throws {@link CheckpointTooLargeException}: checked from the
+     * manifest's sizes before anything is allocated, and again if an allocation still runs out (what was allocated is
+     * then let go).
      */
     public static LoadedCheckpoint load(Path dir) throws CheckpointException {
         Manifest m = checkStructure(dir);
+        checkFits(dir, m);
+        try {
+            return loadEntries(dir, m);
+        } catch (OutOfMemoryError e) {
+            // the entries allocated so far are unreachable once this frame is gone
+            boolean direct = MemoryLimits.isDirect(e);
+            long needed = direct ? directBytes(m) : heapBytes(m);
+            throw new CheckpointTooLargeException(dir, needed, "loading it needs "
+                    + MemoryLimits.mib(needed) + " of " + (direct ? "direct buffer memory" : "heap")
+                    + " and ran out (" + e.getMessage() + "); " + MemoryLimits.raiseFor(e), e);
+        }
+    }
+
+    /** Memory the loaded buffers will take: direct for large tensors (a page of alignment slack each), heap for the rest. */
+    private static void checkFits(Path dir, Manifest m) throws CheckpointTooLargeException {
+        long direct = directBytes(m);
+        long available = MemoryLimits.availableDirect();
+        if (direct > available) {
+            long max = MemoryLimits.maxDirect();
+            throw new CheckpointTooLargeException(dir, direct, "loading it needs " + MemoryLimits.mib(direct)
+                    + " of direct buffer memory, " + MemoryLimits.mib(available) + " of the " + MemoryLimits.mib(max)
+                    + " limit is free; " + MemoryLimits.raiseDirect(), null);
+        }
+        long heap = heapBytes(m);
+        if (heap > MemoryLimits.maxHeap()) {
+            throw new CheckpointTooLargeException(dir, heap, "loading it needs " + MemoryLimits.mib(heap)
+                    + " of heap, more than the maximum heap; " + MemoryLimits.raiseHeap(), null);
+        }
+    }
+
+    static long directBytes(Manifest m) {
+        long n = 0;
+        for (Manifest.Field f : m.fields()) {
+            if (f.kind() == Manifest.Kind.TENSOR && f.byteLength() >= DIRECT_THRESHOLD) {
+                n += (f.byteLength() + Reading.PAGE - 1) / Reading.PAGE * Reading.PAGE + Reading.PAGE;
+            }
+        }
+        return n;
+    }
+
+    /** Small tensors, plus each JSON value three times over (its bytes, then the decoded String, up to two bytes a char). */
+    static long heapBytes(Manifest m) {
+        long n = 0;
+        for (Manifest.Field f : m.fields()) {
+            if (f.kind() != Manifest.Kind.TENSOR) {
+                n += 3 * f.byteLength();
+            } else if (f.byteLength() < DIRECT_THRESHOLD) {
+                n += f.byteLength();
+            }
+        }
+        return n;
+    }
+
+    private static LoadedCheckpoint loadEntries(Path dir, Manifest m) throws CheckpointException {
         List<Entry> entries = new ArrayList<>(m.fields().size());
         try (FileChannel tensors = open(dir, CheckpointNames.TENSORS);
                 FileChannel values = open(dir, CheckpointNames.VALUES)) {

@@ -42,6 +42,22 @@ final class Staging {
         return view;
     }
 
+    /**
+     * Takes {@code buffer} as the key's slot when the key has none yet and the buffer is direct and page-aligned (a
+     * checkpoint's tensor buffer after the restore), so the first capture after a resume needs no new direct memory.
+     * Returns whether it was taken; the caller must not use the buffer afterwards.
+     */
+    boolean adopt(String key, ByteBuffer buffer) {
+        if (slots.containsKey(key) || !buffer.isDirect() || buffer.isReadOnly() || buffer.capacity() < ALIGN
+                || buffer.alignmentOffset(0, ALIGN) != 0) {
+            return false;
+        }
+        ByteBuffer b = buffer.duplicate().clear();
+        slots.put(key, b);
+        totalBytes += b.capacity();
+        return true;
+    }
+
     /** Bytes held by all slots. */
     long totalBytes() {
         return totalBytes;

@@ -53,6 +53,23 @@ public final class StateCapture {
         return entries;
     }
 
+    /**
+     * Takes over, as staging, the buffers of this schema's tensor keys found in {@code buffers} (a checkpoint's tensor
+     * data, no longer needed once it is restored); returns the bytes taken. Call where {@link #capture} may be called.
+     */
+    public long adopt(java.util.Map<String, java.nio.ByteBuffer> buffers) {
+        long taken = 0;
+        for (StateField f : schema.fields()) {
+            // Only where restore copied out of the buffer: a codec of the app's may keep a view of it in the field.
+            boolean copied = f.codec instanceof ArrayCodec || f.codec instanceof BufferCodec;
+            java.nio.ByteBuffer b = buffers.get(f.key());
+            if (copied && b != null && staging.adopt(f.key(), b)) {
+                taken += b.capacity();
+            }
+        }
+        return taken;
+    }
+
     /** Bytes held by the staging buffers. */
     public long stagingBytes() {
         return staging.totalBytes();
