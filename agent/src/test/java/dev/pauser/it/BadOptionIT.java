@@ -24,7 +24,7 @@ class BadOptionIT {
             b.jvmArg(jvmArg);
         }
         try (ChildJvm child = b.main(Trainer.class, "--steps", "1").start()) {
-            assertEquals(2, child.awaitExit(Duration.ofSeconds(30)));
+            assertEquals(2, child.awaitExit(Duration.ofSeconds(60)));
             String out = child.output();
             List<String> ours = out.lines().filter(l -> l.startsWith("pauser")).collect(Collectors.toList());
             assertEquals(List.of(expected), ours, out);

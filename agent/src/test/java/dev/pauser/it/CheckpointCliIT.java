@@ -29,7 +29,7 @@ class CheckpointCliIT {
         Path ckpt;
         try (ChildJvm child = ChildJvm.builder().agent("dir=" + dir)
                 .main(TinyStateTrainer.class, "100000", "5").start()) {
-            child.awaitLine("^ready$", Duration.ofSeconds(30));
+            child.awaitLine("^ready$", Duration.ofSeconds(60));
             PauserMXBean pauser = child.pauser();
             Steps.awaitStepAfter(pauser, 3);
 

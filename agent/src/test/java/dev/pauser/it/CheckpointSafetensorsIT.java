@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue 3, "done when" 6, end to end: the {@code state.safetensors} a real agent run wrote parses with a reader written
+ * End to end: the {@code state.safetensors} a real agent run wrote parses with a reader written
  * here from the format's specification (https://github.com/huggingface/safetensors#format): 8 bytes little-endian u64 N,
  * N bytes of UTF-8 JSON, then the byte buffer; each tensor {"dtype","shape","data_offsets":[BEGIN,END]} relative to the
  * buffer; the buffer entirely indexed without holes or overlaps; little-endian, row-major values. The 2-D weights it

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue 3, "done when" 4: a checkpoint of {@code SchemaTrainer.V1} resumed by {@code SchemaTrainer.V2} (another class,
+ * A checkpoint of {@code SchemaTrainer.V1} resumed by {@code SchemaTrainer.V2} (another class,
  * same {@code @TrainState(name)} keys, one field removed, one added, one retyped) stops with one message listing all
  * three and exit status 2; {@code onMismatch=warn} continues with the fields that match restored.
  */
@@ -27,7 +27,7 @@ class CheckpointSchemaIT {
 
     private String runV1() throws Exception {
         try (ChildJvm v1 = start("every=5", "1")) {
-            assertEquals(0, v1.awaitExit(Duration.ofSeconds(60)), v1.output());
+            assertEquals(0, v1.awaitExit(Duration.ofSeconds(120)), v1.output());
             return result(v1.output());
         }
     }
@@ -38,7 +38,7 @@ class CheckpointSchemaIT {
         List<Long> before = Checkpoints.steps(dir);
         assertFalse(before.isEmpty());
         try (ChildJvm v2 = start("", "2")) {
-            assertEquals(2, v2.awaitExit(Duration.ofSeconds(60)), v2.output());
+            assertEquals(2, v2.awaitExit(Duration.ofSeconds(120)), v2.output());
             String out = v2.output();
             assertContains(out, "the checkpoint does not match the @TrainState fields of the code (3 mismatches",
                     "one message");
@@ -58,7 +58,7 @@ class CheckpointSchemaIT {
     void onMismatchWarnContinuesWithTheMatchingFieldsRestored() throws Exception {
         String v1Result = runV1();
         try (ChildJvm v2 = start("onMismatch=warn", "2")) {
-            assertEquals(0, v2.awaitExit(Duration.ofSeconds(60)), v2.output());
+            assertEquals(0, v2.awaitExit(Duration.ofSeconds(120)), v2.output());
             String out = v2.output();
             assertContains(out, "onMismatch=warn: removed: 'momentum'", "warning for the removed field");
             assertContains(out, "onMismatch=warn: added: 'decay'", "warning for the added field");
@@ -71,7 +71,7 @@ class CheckpointSchemaIT {
     @Test
     void aFieldThatCannotBeCheckpointedStopsTheRunAtItsFirstStepNamingClassFieldAndType() throws Exception {
         try (ChildJvm v3 = start("every=1", "3")) {
-            assertEquals(2, v3.awaitExit(Duration.ofSeconds(60)), v3.output());
+            assertEquals(2, v3.awaitExit(Duration.ofSeconds(120)), v3.output());
             String out = v3.output();
             String v3Class = SchemaTrainer.class.getName() + "$V3";
             assertContains(out, "2 @TrainState fields of " + v3Class + " can't be checkpointed", "one message");

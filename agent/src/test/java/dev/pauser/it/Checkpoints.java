@@ -40,7 +40,7 @@ final class Checkpoints {
 
     /** Waits for a normal exit and returns the result hash. */
     static String finish(ChildJvm child, String context) throws InterruptedException {
-        int status = child.awaitExit(Duration.ofSeconds(90));
+        int status = child.awaitExit(Duration.ofSeconds(120));
         String out = child.output();
         assertEquals(0, status, context + ": exit status; output:\n" + out);
         return result(out, context);
@@ -129,13 +129,23 @@ final class Checkpoints {
 
     /** Waits until at least {@code n} checkpoints are committed. */
     static void awaitCheckpoints(Path dir, int n, ChildJvm child) throws InterruptedException {
-        Steps.await(n + " checkpoints in " + dir + "; output:\n" + child.output(), 30_000, () -> {
-            try {
-                return list(dir).size() >= n;
-            } catch (IOException e) {
-                return false;
-            }
-        });
+        Steps.await(() -> n + " checkpoints in " + dir + " (" + describe(dir) + "); output:\n" + child.output(),
+                120_000, () -> {
+                    try {
+                        return list(dir).size() >= n;
+                    } catch (IOException e) {
+                        return false;
+                    }
+                });
+    }
+
+    /** The committed checkpoints' steps and the unfinished commits in {@code dir}, for failure messages. */
+    static String describe(Path dir) {
+        try {
+            return "checkpoints " + steps(dir) + ", unfinished " + (Files.isDirectory(dir) ? tmpDirs(dir) : List.of());
+        } catch (IOException e) {
+            return "cannot list: " + e;
+        }
     }
 
     static void assertContains(String output, String needle, String context) {

@@ -34,12 +34,14 @@ public final class ChildJvm implements AutoCloseable {
     private final Process process;
     private final List<String> lines = new ArrayList<>();
     private final List<String> command;
+    /** Reads the child's output; ends at the end of the stream. */
+    private final Thread pump;
     private JMXConnector connector;
 
     private ChildJvm(Process process, List<String> command) {
         this.process = process;
         this.command = command;
-        pump(process.getInputStream());
+        this.pump = pump(process.getInputStream());
     }
 
     /** The java launcher of the JDK under test: {@code pauser.test.javaHome}, else the one running the tests. */
@@ -153,7 +155,7 @@ public final class ChildJvm implements AutoCloseable {
         }
     }
 
-    private void pump(InputStream in) {
+    private Thread pump(InputStream in) {
         Thread t = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
                 String line;
@@ -169,6 +171,7 @@ public final class ChildJvm implements AutoCloseable {
         }, "child-output");
         t.setDaemon(true);
         t.start();
+        return t;
     }
 
     public long pid() {
@@ -215,8 +218,8 @@ public final class ChildJvm implements AutoCloseable {
             process.destroyForcibly();
             fail("the child did not exit within " + timeout + "; output:\n" + output());
         }
-        // let the pump read the last lines
-        Thread.sleep(50);
+        // the last lines may still be in the pipe: read to its end (a loaded machine may be slow to run the pump)
+        pump.join(TimeUnit.SECONDS.toMillis(60));
         return process.exitValue();
     }
 

@@ -24,16 +24,16 @@ class ConcurrencyIT {
         try (ChildJvm child = ChildJvm.builder().agent("dir=" + dir)
                 .main(Trainer.class, "--steps", "100000000", "--delay-ms", "1", "--threads", "" + WORKERS, "--nested")
                 .start()) {
-            child.awaitLine("^ready$", Duration.ofSeconds(30));
+            child.awaitLine("^ready$", Duration.ofSeconds(60));
             PauserMXBean pauser = child.pauser();
             ThreadMXBean threads = ManagementFactory.newPlatformMXBeanProxy(child.jmx(),
                     ManagementFactory.THREAD_MXBEAN_NAME, ThreadMXBean.class);
             Steps.awaitStepAfter(pauser, 0);
             for (int cycle = 0; cycle < 200; cycle++) {
-                assertEquals("PAUSED", pauser.pauseAndWait(20_000), "cycle " + cycle);
+                assertEquals("PAUSED", pauser.pauseAndWait(60_000), "cycle " + cycle);
                 long step = pauser.getStep();
                 // A thread between two steps when the pause took effect parks at its next entry: wait for that.
-                Steps.await("all workers parked in a step hook, cycle " + cycle, 10_000,
+                Steps.await("all workers parked in a step hook, cycle " + cycle, 60_000,
                         () -> parkedWorkers(threads) == WORKERS);
                 assertEquals(step, pauser.getStep(), "a step completed while PAUSED, cycle " + cycle);
                 pauser.resume();

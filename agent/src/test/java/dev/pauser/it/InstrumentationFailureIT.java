@@ -32,7 +32,7 @@ class InstrumentationFailureIT {
         Files.write(classes.resolve("gen/HugeStep.class"), hugeStepClass());
         try (ChildJvm child = ChildJvm.builder().agent("dir=" + dir.resolve("pauser"))
                 .main(LoadGeneratedMain.class, classes.toString(), NAME).start()) {
-            assertEquals(0, child.awaitExit(Duration.ofSeconds(60)), child.output());
+            assertEquals(0, child.awaitExit(Duration.ofSeconds(120)), child.output());
             String out = child.output();
             assertTrue(out.contains("ran " + NAME), out);
             long reports = out.lines().filter(l -> l.contains("could not instrument " + NAME)).count();

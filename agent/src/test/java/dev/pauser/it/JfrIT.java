@@ -24,14 +24,18 @@ class JfrIT {
         long pausedStep;
         try (ChildJvm child = ChildJvm.builder().agent("dir=" + dir)
                 .jvmArg("-XX:StartFlightRecording=filename=" + recording + ",settings=default")
-                .main(Trainer.class, "--steps", "300", "--delay-ms", "5", "--log").start()) {
-            child.awaitLine("done step=5", Duration.ofSeconds(30));
+                .main(Trainer.class, "--steps", "100000", "--delay-ms", "5", "--log").start()) {
+            child.awaitLine("done step=5", Duration.ofSeconds(60));
             PauserMXBean pauser = child.pauser();
-            assertEquals("PAUSED", pauser.pauseAndWait(10_000));
+            assertEquals("PAUSED", pauser.pauseAndWait(60_000));
             pausedStep = pauser.getStep();
             Thread.sleep(400);
             pauser.resume();
-            assertEquals(0, child.awaitExit(Duration.ofSeconds(60)));
+            Steps.awaitStepAfter(pauser, pausedStep);
+            // stopped rather than left to end: a run short enough to end soon could end before the attach on a busy
+            // machine; the stop exits with 0 and the recording is written at exit
+            pauser.stop();
+            assertEquals(0, child.awaitExit(Duration.ofSeconds(60)), child.output());
         }
         List<RecordedEvent> events = RecordingFile.readAllEvents(recording).stream()
                 .filter(e -> e.getEventType().getName().startsWith("dev.pauser."))

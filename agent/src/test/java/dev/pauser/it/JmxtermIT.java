@@ -28,14 +28,14 @@ class JmxtermIT {
     @Test
     void jmxtermPausesAndResumesTheRun() throws Exception {
         try (ChildJvm child = CliIT.trainerWithAgent(dir, "10")) {
-            child.awaitLine("done step=5", Duration.ofSeconds(30));
+            child.awaitLine("done step=5", Duration.ofSeconds(60));
             long pid = child.pid();
             Path java = jmxtermJava(pid);
             System.out.println("jmxterm runs on " + java + ", the child on " + ChildJvm.javaExecutable());
 
             // pause returns at once, so State is read after pauseAndWait: the script cannot sleep
             CliIT.Result paused = jmxterm(java, "open " + pid, "run " + MBEAN + " pause",
-                    "run " + MBEAN + " pauseAndWait 10000", "get " + MBEAN + " State");
+                    "run " + MBEAN + " pauseAndWait 60000", "get " + MBEAN + " State");
             assertTrue(paused.out().contains("State = PAUSED;"), paused.toString());
             PauserMXBean mbean = child.pauser();
             long step = CliIT.assertStepStill(mbean);
@@ -80,6 +80,6 @@ class JmxtermIT {
         Path file = Files.createTempFile(dir, "jmxterm-", ".txt");
         Files.write(file, List.of(script), StandardCharsets.UTF_8);
         return CliIT.run(List.of(java.toString(), "--add-exports", "jdk.jconsole/sun.tools.jconsole=ALL-UNNAMED",
-                "-jar", jar, "-n", "-i", file.toString()), Duration.ofSeconds(60));
+                "-jar", jar, "-n", "-i", file.toString()), Duration.ofSeconds(120));
     }
 }

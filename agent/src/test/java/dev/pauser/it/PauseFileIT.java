@@ -19,11 +19,11 @@ class PauseFileIT {
     void thePauseFilePausesAndDeletingItResumes() throws Exception {
         try (ChildJvm child = ChildJvm.builder().agent("dir=" + dir)
                 .main(Trainer.class, "--steps", "100000", "--delay-ms", "10", "--log").start()) {
-            child.awaitLine("done step=3", Duration.ofSeconds(30));
+            child.awaitLine("done step=3", Duration.ofSeconds(60));
             PauserMXBean pauser = child.pauser();
             assertEquals(dir.resolve("PAUSE").toString(), pauser.getPauseFile());
             Files.createFile(dir.resolve("PAUSE"));
-            Steps.await("PAUSED", 10_000, () -> pauser.isPaused());
+            Steps.await("PAUSED", 60_000, () -> pauser.isPaused());
             Steps.assertStepHeld(pauser, 600);
 
             Files.delete(dir.resolve("PAUSE"));
@@ -37,14 +37,14 @@ class PauseFileIT {
         Files.createFile(dir.resolve("PAUSE"));
         try (ChildJvm child = ChildJvm.builder().agent("dir=" + dir)
                 .main(Trainer.class, "--steps", "20", "--delay-ms", "1", "--log").start()) {
-            child.awaitLine("^ready$", Duration.ofSeconds(30));
+            child.awaitLine("^ready$", Duration.ofSeconds(60));
             PauserMXBean pauser = child.pauser();
-            Steps.await("PAUSED", 10_000, () -> pauser.isPaused());
+            Steps.await("PAUSED", 60_000, () -> pauser.isPaused());
             Thread.sleep(500);
             assertEquals(0, pauser.getStep());
             assertFalse(child.output().contains("end step=1"), child.output());
             Files.delete(dir.resolve("PAUSE"));
-            assertEquals(0, child.awaitExit(Duration.ofSeconds(30)));
+            assertEquals(0, child.awaitExit(Duration.ofSeconds(60)));
             child.awaitLine("^result=", Duration.ofSeconds(5));
         }
     }

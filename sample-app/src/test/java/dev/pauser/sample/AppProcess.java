@@ -55,6 +55,8 @@ final class AppProcess implements AutoCloseable {
     /** Both streams in arrival order, standard error prefixed with {@code "err| "}: for waits and failure messages. */
     private final List<String> all = new ArrayList<>();
     private final long startNanos = System.nanoTime();
+    /** The threads reading standard output and standard error; each ends at its stream's end. */
+    private final List<Thread> pumps = new ArrayList<>();
     private JMXConnector connector;
 
     private AppProcess(Process process, List<String> command) {
@@ -106,6 +108,7 @@ final class AppProcess implements AutoCloseable {
             }
         }, "app-output-" + process.pid() + (isStdout ? "-out" : "-err"));
         t.setDaemon(true);
+        pumps.add(t);
         t.start();
     }
 
@@ -179,7 +182,10 @@ final class AppProcess implements AutoCloseable {
             process.destroyForcibly();
             fail("the child did not exit within " + timeout + ": " + describe());
         }
-        Thread.sleep(50); // lets the pumps read the last lines
+        // the last lines may still be in the pipes: read to their ends (a loaded machine may be slow to run the pumps)
+        for (Thread pump : pumps) {
+            pump.join(TimeUnit.SECONDS.toMillis(60));
+        }
         return process.exitValue();
     }
 
