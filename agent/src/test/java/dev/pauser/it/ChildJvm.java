@@ -90,6 +90,7 @@ public final class ChildJvm implements AutoCloseable {
         private boolean agent = true;
         private final List<String> jvmArgs = new ArrayList<>();
         private final List<String> tail = new ArrayList<>();
+        private final List<String> launcher = new ArrayList<>();
         private Path workDir;
         private final java.util.Map<String, String> env = new java.util.HashMap<>();
 
@@ -112,6 +113,15 @@ public final class ChildJvm implements AutoCloseable {
 
         public Builder env(String name, String value) {
             env.put(name, value);
+            return this;
+        }
+
+        /**
+         * Starts the JVM through this command (which must exec its arguments, keeping the pid), e.g.
+         * {@code env --default-signal=INT}.
+         */
+        public Builder launcher(String... command) {
+            launcher.addAll(List.of(command));
             return this;
         }
 
@@ -138,7 +148,7 @@ public final class ChildJvm implements AutoCloseable {
         }
 
         public ChildJvm start() throws IOException {
-            List<String> cmd = new ArrayList<>();
+            List<String> cmd = new ArrayList<>(launcher);
             cmd.add(javaExecutable().toString());
             if (agent) {
                 cmd.add("-javaagent:" + agentJar() + (agentOptions == null ? "" : "=" + agentOptions));

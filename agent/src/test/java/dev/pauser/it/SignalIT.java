@@ -38,8 +38,7 @@ class SignalIT {
 
     @Test
     void secondSigintExitsAtOnce() throws Exception {
-        assumeSigintDelivered();
-        try (ChildJvm child = ChildJvm.builder().agent("dir=" + dir + ",graceSeconds=120")
+        try (ChildJvm child = ChildJvm.builder().launcher(sigintDefault()).agent("dir=" + dir + ",graceSeconds=120")
                 .main(Trainer.class, "--steps", "10", "--delay-ms", "60000", "--log").start()) {
             child.awaitLine("^begin step=1$", Duration.ofSeconds(60));
             child.signal("INT");
@@ -78,20 +77,29 @@ class SignalIT {
 
     /**
      * A process started with SIGINT ignored (nohup, or a background job of a shell without job control) passes that on
-     * to its children, and a JVM never sees a SIGINT it started with ignored: then there is nothing to test.
+     * to its children, and a JVM never sees a SIGINT it started with ignored. The child is then started through
+     * coreutils' {@code env --default-signal=INT}, which gives it the default disposition, as a terminal would.
      */
-    private static void assumeSigintDelivered() throws IOException {
+    private static String[] sigintDefault() throws IOException, InterruptedException {
         Path status = Path.of("/proc/self/status");
         if (!Files.isReadable(status)) {
-            return;
+            return new String[0];
         }
         for (String line : Files.readAllLines(status)) {
             if (line.startsWith("SigIgn:")) {
                 long ignored = Long.parseUnsignedLong(line.substring("SigIgn:".length()).trim(), 16);
-                Assumptions.assumeTrue((ignored & (1L << 1)) == 0, "SIGINT is ignored by the test JVM and so by its"
-                        + " children (a build started with nohup or in the background): run it in the foreground");
+                if ((ignored & (1L << 1)) == 0) {
+                    return new String[0];
+                }
+                Process probe = new ProcessBuilder("env", "--default-signal=INT", "true").redirectErrorStream(true)
+                        .start();
+                probe.getInputStream().readAllBytes();
+                Assumptions.assumeTrue(probe.waitFor() == 0, "SIGINT is ignored by the test JVM and so by its children,"
+                        + " and this env has no --default-signal: run the build in the foreground");
+                return new String[] {"env", "--default-signal=INT"};
             }
         }
+        return new String[0];
     }
 
     private static int lastNumber(String text, String regex) {
