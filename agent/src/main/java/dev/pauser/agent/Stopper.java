@@ -21,7 +21,7 @@ public final class Stopper {
         this.graceMillis = graceSeconds * 1000L;
     }
 
-    /** Work to do at the final safe point before the JVM exits (the checkpoint issue writes the last checkpoint here). */
+    /** Work to do at the final safe point before the JVM exits (the final checkpoint is written here). */
     public void addHook(Runnable hook) {
         hooks.add(hook);
     }

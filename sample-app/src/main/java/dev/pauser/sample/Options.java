@@ -18,7 +18,7 @@ record Options(long steps, int batch, int hidden, int layers, int classes, int f
             "  --lr X             Adam learning rate (default 0.001)",
             "  --step-delay-ms N  sleep this long inside each step, to slow a demo down (default 0)",
             "  --log-every N      a progress line every N steps, 0 for none (default 250)",
-            "  --device cpu       where ONNX Runtime computes; only cpu for now (cuda comes with the GPU issue)",
+            "  --device cpu       where ONNX Runtime computes; only cpu: this sample has no CUDA path",
             "  --train-rows N     training rows (default 16384)",
             "  --test-rows N      test rows (default 4096)",
             "  --help             this text");
@@ -89,8 +89,8 @@ record Options(long steps, int batch, int hidden, int layers, int classes, int f
                 case "--log-every" -> logEvery = whole(name, value, 0, Long.MAX_VALUE);
                 case "--device" -> {
                     if (!value.equals("cpu")) {
-                        throw new UsageException("bad value '" + value + "' for --device: only cpu is supported for now"
-                                + " (cuda comes with the GPU issue)");
+                        throw new UsageException("bad value '" + value + "' for --device: only cpu is supported"
+                                + ": this sample has no CUDA path");
                     }
                     device = value;
                 }
