@@ -45,7 +45,7 @@ class CheckpointDirectoryIT {
         // keep=1000: the live run deletes nothing itself, so every checkpoint it had must still be there afterwards
         try (ChildJvm a = Checkpoints.start(dir, "every=20,keep=1000", FOREVER)) {
             Checkpoints.awaitCheckpoints(dir, 2, a);
-            Set<String> before = names(dir);
+            Set<String> before = committed(dir);
             newest = Checkpoints.step(last(dir));
             for (String resume : List.of("never", "auto")) {
                 try (ChildJvm b = Checkpoints.start(dir, "every=20,resume=" + resume, SHORT)) {
@@ -81,7 +81,7 @@ class CheckpointDirectoryIT {
                         .start()) {
             Checkpoints.awaitCheckpoints(dir, 2, a);
             plain.awaitLine("^ready$", Duration.ofSeconds(60));
-            Set<String> before = names(dir);
+            Set<String> before = committed(dir);
             CliIT.Result r = CliIT.pauser("attach", Long.toString(plain.pid()), "dir=" + dir);
             assertEquals(1, r.exit(), r.toString());
             String line = r.oneErrorLine();
@@ -262,6 +262,16 @@ class CheckpointDirectoryIT {
         try (Stream<Path> s = Files.list(dir)) {
             return s.map(p -> p.getFileName().toString()).collect(Collectors.toCollection(TreeSet::new));
         }
+    }
+
+    /**
+     * What a live run has committed in {@code dir}: its names less those of a commit in progress ({@code .tmp-*},
+     * {@code latest.tmp}), which the live run itself renames away at any moment.
+     */
+    private static Set<String> committed(Path dir) throws IOException {
+        Set<String> all = names(dir);
+        all.removeIf(n -> n.startsWith(".tmp-") || n.equals("latest.tmp"));
+        return all;
     }
 
     private static Set<String> diff(Set<String> before, Set<String> after) {
