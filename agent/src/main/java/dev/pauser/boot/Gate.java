@@ -109,6 +109,7 @@ public final class Gate {
         Worker w = Workers.current();
         if (w.exitStep()) {
             long s = (long) STEPS.getAndAdd(1L) + 1;
+            w.leftOutermost(); // only now: a controller that sees depth 0 sees this step counted
             if (s >= stepTrigger) {
                 stepTriggerReached(s);
             }

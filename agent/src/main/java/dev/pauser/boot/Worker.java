@@ -66,16 +66,28 @@ final class Worker {
         return false;
     }
 
-    /** Leaves a step; returns true when it was the outermost one. */
+    /**
+     * Leaves a step; returns true when it was the outermost one. The depth then still reads 1 to the controller until
+     * {@link #leftOutermost()}: the caller counts the step first, so that a controller that sees this thread outside
+     * its steps also sees the step counted (a checkpoint's step number always matches the state it holds).
+     */
     boolean exitStep() {
         int d = depth - 1;
-        if (d <= 0) {
-            // <= 0 also repairs a depth a failed enter advice never raised; the counter never goes negative
+        if (d == 0) {
+            return true;
+        }
+        if (d < 0) {
+            // repairs a depth a failed enter advice never raised; the counter never goes negative
             DEPTH.setRelease(this, 0);
-            return d == 0;
+            return false;
         }
         depth = d;
         return false;
+    }
+
+    /** Publishes that this thread left its outermost step (after the step was counted). */
+    void leftOutermost() {
+        DEPTH.setRelease(this, 0);
     }
 
     /** The depth as the controller sees it. */
