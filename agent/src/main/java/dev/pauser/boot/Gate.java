@@ -262,7 +262,8 @@ public final class Gate {
 
     /**
      * Runs {@code work} on the control thread once every step thread is held at a boundary, then reopens the gate (or
-     * leaves it paused if a pause was asked for). The state is CHECKPOINTING while it runs.
+     * leaves it paused if a pause was asked for). The state is CHECKPOINTING while it runs, except in a pause that has
+     * taken effect: then it stays PAUSED and no state change is announced.
      */
     public static void atSafePoint(Runnable work) {
         request(() -> SAFE_POINT_WORK.add(work));
@@ -414,7 +415,11 @@ public final class Gate {
                     } else if (quiet && !SAFE_POINT_WORK.isEmpty()) {
                         work = new ArrayList<>(SAFE_POINT_WORK);
                         SAFE_POINT_WORK.clear();
-                        moveTo(GateState.CHECKPOINTING);
+                        // While PAUSED the threads are already held: the work runs inside the pause, which goes on
+                        // (paused since, the open JFR pause, the state listeners all stay as they were).
+                        if (state != GateState.PAUSED) {
+                            moveTo(GateState.CHECKPOINTING);
+                        }
                     } else if (pauseRequested) {
                         PauseHook hook = pauseHook;
                         if (quiet && !pausePrepared && hook != null && hook.needed()) {

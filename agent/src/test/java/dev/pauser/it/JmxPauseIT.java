@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import javax.management.AttributeChangeNotification;
 import javax.management.MBeanAttributeInfo;
 import javax.management.MBeanInfo;
@@ -68,23 +69,35 @@ class JmxPauseIT {
             MBeanServerConnection jmx = child.jmx();
             ObjectName name = new ObjectName(PauserMXBean.OBJECT_NAME);
             MBeanInfo info = jmx.getMBeanInfo(name);
-            for (String attr : new String[] {"State", "Step", "Paused", "PausedSinceMillis", "StepsPerSecond",
-                "TrainerThreads", "PauseAtStep"}) {
-                MBeanAttributeInfo a = Arrays.stream(info.getAttributes()).filter(x -> x.getName().equals(attr))
-                        .findFirst().orElseThrow(() -> new AssertionError("no attribute " + attr));
-                assertNotEquals(attr, a.getDescription());
-                assertTrue(a.getDescription().length() > 20, attr + ": " + a.getDescription());
+            for (MBeanAttributeInfo a : info.getAttributes()) {
+                assertNotEquals(a.getName(), a.getDescription());
+                assertTrue(a.getDescription().length() > 20, a.getName() + ": " + a.getDescription());
             }
+            List<String> attributes = Arrays.stream(info.getAttributes()).map(MBeanAttributeInfo::getName)
+                    .collect(Collectors.toList());
+            assertEquals(List.of("State", "Step", "Paused", "PausedSince", "PausedSinceMillis"), attributes.subList(0, 5));
+            assertTrue(attributes.containsAll(List.of("StepsPerSecond", "TrainerThreads", "PauseAtStep",
+                    "LastCheckpointTime", "LastCheckpointTimeMillis")), attributes.toString());
             assertTrue(Arrays.stream(info.getAttributes()).anyMatch(a -> a.getName().equals("PauseAtStep") && a.isWritable()));
+            // JConsole lists the operations in this order: stop, which ends the JVM, not between resume and pause
+            assertEquals(List.of("pause", "pauseAndWait", "resume", "checkpoint", "checkpointAndWait", "stop"),
+                    Arrays.stream(info.getOperations()).map(MBeanOperationInfo::getName).collect(Collectors.toList()));
             for (MBeanOperationInfo op : info.getOperations()) {
-                assertEquals(MBeanOperationInfo.ACTION, op.getImpact(), op.getName());
+                assertEquals(op.getName().endsWith("AndWait") ? MBeanOperationInfo.ACTION_INFO : MBeanOperationInfo.ACTION,
+                        op.getImpact(), op.getName());
                 assertFalse(op.getDescription().startsWith("Operation exposed"), op.getName());
                 for (MBeanParameterInfo p : op.getSignature()) {
-                    assertFalse(p.getName().matches("p\\d+"), op.getName() + " parameter " + p.getName());
+                    assertEquals("timeoutMillis", p.getName(), op.getName());
+                    assertTrue(p.getDescription().startsWith("Milliseconds to wait at most")
+                            && p.getDescription().contains("0 returns at once"), op.getName() + ": " + p.getDescription());
                 }
             }
+            MBeanOperationInfo stop = info.getOperations()[info.getOperations().length - 1];
+            assertTrue(stop.getDescription().startsWith("Ends the JVM"), stop.getDescription());
             assertTrue(Arrays.stream(info.getNotifications()).anyMatch(
                     n -> Arrays.asList(n.getNotifTypes()).contains(AttributeChangeNotification.ATTRIBUTE_CHANGE)));
+            double rate = (Double) jmx.getAttribute(name, "StepsPerSecond");
+            assertEquals(Math.round(rate * 10) / 10.0, rate, "rounded to 0.1");
 
             BlockingQueue<AttributeChangeNotification> seen = new LinkedBlockingQueue<>();
             NotificationListener listener = (n, handback) -> seen.add((AttributeChangeNotification) n);

@@ -9,12 +9,15 @@ import dev.pauser.agent.snapshot.Resume;
 import dev.pauser.agent.state.StateRestore;
 import dev.pauser.boot.Gate;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
 
 /**
  * Sets up checkpointing before {@code main}: opens (and locks) the store, picks the checkpoint to resume from, and
@@ -85,7 +88,8 @@ public final class CheckpointAgent {
             for (dev.pauser.agent.snapshot.Manifest.Field f : from.manifest().fields()) {
                 crcs.put(f.key(), f.crc32c());
             }
-            checkpointer.resumedFrom(from.step(), from.dir().toString(), crcs);
+            checkpointer.resumedFrom(from.step(), from.dir().toString(), from.wallTime().toEpochMilli(),
+                    filesBytes(from.dir()), crcs);
             Log.info("resuming from " + from.dir() + " at step " + from.step() + " (written "
                     + from.wallTime() + ")");
         }
@@ -128,6 +132,21 @@ public final class CheckpointAgent {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** The size of the files of a checkpoint directory; what is unreadable counts 0 (the figure is informational). */
+    private static long filesBytes(Path checkpoint) {
+        long n = 0;
+        try (Stream<Path> files = Files.list(checkpoint)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                if (Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
+                    n += Files.size(f);
+                }
+            }
+        } catch (IOException e) {
+            Log.debug("cannot size " + checkpoint + ": " + e);
+        }
+        return n;
     }
 
     private static void awaitIdle(Checkpointer checkpointer, int graceSeconds) {

@@ -6,8 +6,9 @@ package dev.pauser.agent.checkpoint;
  * checkpoint that already holds the state, if any.
  */
 public record CheckpointResult(long step, String path, long bytes, long millis, boolean written, String error) {
-    static CheckpointResult failed(String error) {
-        return new CheckpointResult(-1, "", 0, 0, false, error);
+    /** A checkpoint asked for at {@code step} that was not written. */
+    static CheckpointResult failed(long step, String error) {
+        return new CheckpointResult(step, "", 0, 0, false, error);
     }
 
     public boolean ok() {

@@ -155,7 +155,8 @@ public final class Checkpointer {
      */
     public synchronized CompletableFuture<CheckpointResult> request(String reason) {
         if (disabled) {
-            return CompletableFuture.completedFuture(CheckpointResult.failed("checkpoints are disabled after a fatal error"));
+            return CompletableFuture.completedFuture(
+                    CheckpointResult.failed(Gate.steps(), "checkpoints are disabled after a fatal error"));
         }
         if (next == null) {
             next = new CompletableFuture<>();
@@ -194,7 +195,7 @@ public final class Checkpointer {
         try {
             snap = capture(reason);
         } catch (Throwable e) {
-            finish(f, failSafely(reason, e, "while capturing the state"));
+            finish(f, failSafely(Gate.steps(), reason, e, "while capturing the state"));
             return;
         }
         if (snap == null) {
@@ -206,7 +207,7 @@ public final class Checkpointer {
                 writer.execute(() -> finish(f, writeSafely(snap)));
             } catch (Throwable e) {
                 // rejected, or no memory for the writer thread: nothing was handed over
-                finish(f, failSafely(reason, e, "while handing the checkpoint to the writer"));
+                finish(f, failSafely(snap.step, reason, e, "while handing the checkpoint to the writer"));
             }
         } else {
             snap.heldForWrite = true;
@@ -231,7 +232,7 @@ public final class Checkpointer {
         boolean stillWriting;
         synchronized (this) {
             if (disabled) {
-                return CheckpointResult.failed("checkpoints are disabled after a fatal error");
+                return CheckpointResult.failed(Gate.steps(), "checkpoints are disabled after a fatal error");
             }
             long deadline = System.currentTimeMillis() + Math.min(waitMillis, Long.MAX_VALUE / 4);
             while (writeInFlight) {
@@ -243,7 +244,7 @@ public final class Checkpointer {
                     wait(left);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    return CheckpointResult.failed("interrupted while waiting for the checkpoint in flight");
+                    return CheckpointResult.failed(Gate.steps(), "interrupted while waiting for the checkpoint in flight");
                 }
             }
             stillWriting = writeInFlight;
@@ -251,7 +252,7 @@ public final class Checkpointer {
         }
         if (stillWriting) {
             // reported outside this object's lock: the listener sends a JMX notification
-            return fail(reason, "the checkpoint in flight was still being written after "
+            return fail(Gate.steps(), reason, "the checkpoint in flight was still being written after "
                     + TimeUnit.MILLISECONDS.toSeconds(waitMillis) + " s; no " + reason + " checkpoint, the last durable "
                     + "one stands");
         }
@@ -269,7 +270,7 @@ public final class Checkpointer {
             }
             finish(f, snap == null ? unchanged() : writeSafely(snap));
         } catch (Throwable e) {
-            finish(f, failSafely(reason, e, "while capturing the state"));
+            finish(f, failSafely(Gate.steps(), reason, e, "while capturing the state"));
         }
         return f.join();
     }
@@ -369,7 +370,7 @@ public final class Checkpointer {
         try {
             return write(snap);
         } catch (Throwable e) {
-            return failSafely(snap.reason, e, "while writing the checkpoint");
+            return failSafely(snap.step, snap.reason, e, "while writing the checkpoint");
         }
     }
 
@@ -402,9 +403,9 @@ public final class Checkpointer {
             listener.checkpointed(r, snap.reason);
             return r;
         } catch (CheckpointException | RuntimeException e) {
-            return fail(snap.reason, e.getMessage());
+            return fail(snap.step, snap.reason, e.getMessage());
         } catch (OutOfMemoryError e) {
-            return fail(snap.reason, outOfMemory(e, "while writing the checkpoint"));
+            return fail(snap.step, snap.reason, outOfMemory(e, "while writing the checkpoint"));
         } finally {
             ticker.cancel(false);
             progress.done();
@@ -415,7 +416,7 @@ public final class Checkpointer {
      * {@link #fail} for any Throwable; never throws (a failure to report, e.g. no memory left for the message, still
      * yields a failed result so the caller can reset its flags).
      */
-    private CheckpointResult failSafely(String reason, Throwable e, String phase) {
+    private CheckpointResult failSafely(long step, String reason, Throwable e, String phase) {
         try {
             String message;
             if (e instanceof OutOfMemoryError) {
@@ -425,10 +426,10 @@ public final class Checkpointer {
             } else {
                 message = e.toString();
             }
-            return fail(reason, message);
+            return fail(step, reason, message);
         } catch (Throwable again) {
             lastError = "checkpoint failed: " + e;
-            return CheckpointResult.failed(lastError);
+            return CheckpointResult.failed(step, lastError);
         }
     }
 
@@ -438,13 +439,14 @@ public final class Checkpointer {
                 + e.getMessage() + "); " + MemoryLimits.raiseFor(e);
     }
 
-    private CheckpointResult fail(String reason, String message) {
+    private CheckpointResult fail(long step, String reason, String message) {
         String line = message == null ? "unknown error" : message.replace(System.lineSeparator(), " ");
         lastError = line;
         Log.error("checkpoint (" + reason + ") failed: " + line + "; training goes on, earlier checkpoints are kept");
-        CheckpointResult r = CheckpointResult.failed(line);
+        CheckpointResult r = CheckpointResult.failed(step, line);
         try {
             CheckpointEvents.CheckpointEvent e = new CheckpointEvents.CheckpointEvent();
+            e.step = step;
             e.reason = reason;
             e.error = line;
             e.commit();
@@ -515,11 +517,17 @@ public final class Checkpointer {
 
     // ------------------------------------------------------------------------------------------------- status
 
-    /** A resumed run: the state at {@code step} is already durable in {@code path}, with these field CRCs. */
-    void resumedFrom(long step, String path, Map<String, Integer> fieldCrcs) {
+    /**
+     * A resumed run: the state at {@code step} is already durable in {@code path} (written at {@code wallTimeMillis},
+     * {@code bytes} of files), with these field CRCs. It is the newest checkpoint until this run writes one; how long it
+     * took is unknown here, so those figures stay 0.
+     */
+    void resumedFrom(long step, String path, long wallTimeMillis, long bytes, Map<String, Integer> fieldCrcs) {
         durableStep = step;
         lastStep = step;
         lastPath = path;
+        lastTimeMillis = wallTimeMillis;
+        lastBytes = bytes;
         resumedCrcs = fieldCrcs;
     }
 

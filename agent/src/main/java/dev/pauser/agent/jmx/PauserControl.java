@@ -3,13 +3,26 @@ package dev.pauser.agent.jmx;
 import dev.pauser.boot.Gate;
 import dev.pauser.boot.GateState;
 import dev.pauser.agent.checkpoint.Checkpointer;
+import dev.pauser.agent.checkpoint.CheckpointResult;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.DoubleSupplier;
 
-/** The MXBean's implementation: every operation is a request to the gate or the stopper, none blocks but pauseAndWait. */
+/**
+ * The MXBean's implementation: every operation is a request to the gate, the checkpointer or the stopper; only the
+ * {@code ...AndWait} operations block, and only their caller (a JMX connection thread). Written values and parameters
+ * are checked here, at the boundary users reach: a bad one is an {@link IllegalArgumentException} whose message names
+ * it and the values it takes, which JConsole and Jolokia show.
+ */
 public final class PauserControl implements PauserMXBean {
+    /** ISO-8601 with the JVM's offset, to the millisecond, always with seconds (a reader sorts and parses them alike). */
+    private static final DateTimeFormatter ISO_TIME = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSXXX");
+
     private final String directory;
     private final String pauseFile;
     private final String onSignal;
@@ -52,8 +65,14 @@ public final class PauserControl implements PauserMXBean {
     }
 
     @Override
+    public String getPausedSince() {
+        return isoTime(Gate.pausedSinceMillis());
+    }
+
+    /** Rounded to 0.1: the rate is an average over ten seconds, more digits would only be noise. */
+    @Override
     public double getStepsPerSecond() {
-        return stepsPerSecond.getAsDouble();
+        return Math.round(stepsPerSecond.getAsDouble() * 10) / 10.0;
     }
 
     @Override
@@ -73,6 +92,10 @@ public final class PauserControl implements PauserMXBean {
 
     @Override
     public void setPauseAtStep(long step) {
+        if (step != NO_STEP && step < 1) {
+            throw new IllegalArgumentException("PauseAtStep must be a step number of 1 or more, or -1 for none; got "
+                    + step);
+        }
         Gate.pauseAtStep(step);
     }
 
@@ -123,9 +146,16 @@ public final class PauserControl implements PauserMXBean {
 
     @Override
     public String checkpointAndWait(long timeoutMillis) {
+        checkTimeout("checkpointAndWait", timeoutMillis);
+        long step = Gate.steps();
+        CompletableFuture<CheckpointResult> done = checkpointer.request("requested over JMX");
+        if (timeoutMillis == 0) {
+            CheckpointResult now = done.getNow(null);
+            return now != null ? now.describe() : "checkpoint requested at step " + step + ", not waited for "
+                    + "(timeoutMillis 0); watch LastCheckpointStep or the " + CHECKPOINT_WRITTEN + " notification";
+        }
         try {
-            return checkpointer.request("requested over JMX").get(Math.max(0, timeoutMillis), TimeUnit.MILLISECONDS)
-                    .describe();
+            return done.get(timeoutMillis, TimeUnit.MILLISECONDS).describe();
         } catch (TimeoutException e) {
             return "checkpoint failed: not durable within " + timeoutMillis + " ms (state " + Gate.state()
                     + "); it is still requested";
@@ -179,11 +209,21 @@ public final class PauserControl implements PauserMXBean {
 
     @Override
     public void setCheckpointEverySteps(long steps) {
+        if (steps < 0) {
+            throw new IllegalArgumentException("CheckpointEverySteps must be a number of steps, 1 or more, or 0 for none; "
+                    + "got " + steps);
+        }
         checkpointer.setEverySteps(steps);
     }
 
     @Override
+    public String getLastCheckpointTime() {
+        return isoTime(checkpointer.lastTimeMillis());
+    }
+
+    @Override
     public String pauseAndWait(long timeoutMillis) {
+        checkTimeout("pauseAndWait", timeoutMillis);
         Gate.pause();
         try {
             return Gate.awaitState(timeoutMillis, GateState.PAUSED, GateState.STOPPING).name();
@@ -191,5 +231,17 @@ public final class PauserControl implements PauserMXBean {
             Thread.currentThread().interrupt();
             return Gate.state().name();
         }
+    }
+
+    private static void checkTimeout(String operation, long timeoutMillis) {
+        if (timeoutMillis < 0) {
+            throw new IllegalArgumentException(operation + ": timeoutMillis must be 0 (return at once) or more "
+                    + "(milliseconds to wait at most); got " + timeoutMillis);
+        }
+    }
+
+    /** {@code millis} since the epoch as ISO-8601 text in the JVM's time zone; empty for -1 (none). */
+    static String isoTime(long millis) {
+        return millis < 0 ? "" : ISO_TIME.format(Instant.ofEpochMilli(millis).atZone(ZoneId.systemDefault()));
     }
 }

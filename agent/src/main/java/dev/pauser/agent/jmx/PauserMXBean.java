@@ -19,6 +19,9 @@ public interface PauserMXBean {
 
     long getPausedSinceMillis();
 
+    /** {@link #getPausedSinceMillis()} as ISO-8601 text in the JVM's time zone; empty when not paused. */
+    String getPausedSince();
+
     double getStepsPerSecond();
 
     int getTrainerThreads();
@@ -35,8 +38,16 @@ public interface PauserMXBean {
     /** Added to {@link #BEFORE_FIRST_STEP} where the state is PAUSED. */
     String NOTHING_HELD = ", so no thread is held";
 
+    /** The PauseAtStep value meaning "no pause at a step" (the option's empty value). */
+    long NO_STEP = -1;
+
+    /** The step at which the run pauses once; {@link #NO_STEP} for none. */
     long getPauseAtStep();
 
+    /**
+     * Pauses once Step reaches {@code step} (1 or more; a step already passed pauses at once), or clears it with
+     * {@link #NO_STEP}; anything else is an IllegalArgumentException.
+     */
     void setPauseAtStep(long step);
 
     String getDirectory();
@@ -55,6 +66,10 @@ public interface PauserMXBean {
 
     void stop();
 
+    /**
+     * Asks for a pause and waits at most {@code timeoutMillis} for it to take effect (0: returns at once; negative: an
+     * IllegalArgumentException); returns the state reached.
+     */
     String pauseAndWait(long timeoutMillis);
 
     // ---- checkpoints
@@ -68,7 +83,11 @@ public interface PauserMXBean {
     /** Asks for a checkpoint at the next safe point; returns at once. */
     void checkpoint();
 
-    /** Asks for a checkpoint and waits until it is durable; returns a line naming it, or starting "checkpoint failed". */
+    /**
+     * Asks for a checkpoint and waits at most {@code timeoutMillis} until it is durable; returns a line naming it, or
+     * starting "checkpoint failed" (also on timeout: "checkpoint failed: not durable within"). 0 waits not at all: the
+     * line then starts "checkpoint requested" unless the answer was already known. Negative: IllegalArgumentException.
+     */
     String checkpointAndWait(long timeoutMillis);
 
     long getLastCheckpointStep();
@@ -83,12 +102,20 @@ public interface PauserMXBean {
     /** How long the last checkpoint held the training threads (the capture), in milliseconds. */
     long getLastCheckpointStallMillis();
 
-    /** When the last checkpoint became durable, ms since the epoch; -1 for none in this run. */
+    /**
+     * When the newest checkpoint became durable, ms since the epoch: one of this run, or the one it resumed from (the
+     * time in its manifest); -1 for none.
+     */
     long getLastCheckpointTimeMillis();
+
+    /** {@link #getLastCheckpointTimeMillis()} as ISO-8601 text in the JVM's time zone; empty for none. */
+    String getLastCheckpointTime();
 
     String getLastError();
 
+    /** Checkpoint every this many steps; 0 for none. */
     long getCheckpointEverySteps();
 
+    /** 1 or more, or 0 to turn it off; negative is an IllegalArgumentException. */
     void setCheckpointEverySteps(long steps);
 }
