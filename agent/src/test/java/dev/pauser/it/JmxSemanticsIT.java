@@ -199,7 +199,8 @@ class JmxSemanticsIT {
         // held right after its first step, with no checkpoint of its own (checkpointOnPause=false)
         try (ChildJvm again = ChildJvm.builder().agent("dir=" + dir + ",checkpointOnPause=false,pauseAtStep=" + (step + 1))
                 .main(TinyStateTrainer.class, ENDLESS).start()) {
-            again.awaitLine("resuming from .* at step " + step, Duration.ofSeconds(60));
+            again.awaitLine("^ready$", Duration.ofSeconds(60)); // main runs once the agent and its MBean are up
+            assertTrue(again.output().contains("resuming from " + ckpt + " at step " + step), again.output());
             PauserMXBean pauser = again.pauser();
             Steps.await("the pause at step " + (step + 1), 60_000, pauser::isPaused);
             assertEquals(step, pauser.getLastCheckpointStep());

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
 import javax.management.ObjectName;
+import javax.management.openmbean.CompositeData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -86,10 +87,10 @@ class MemoryShortageIT {
         try (ChildJvm child = trainer(dir, "every=10", "200m", "32m", "64", "1000000", "20").start()) {
             child.awaitLine("^ready$", EXIT);
             PauserMXBean pauser = child.pauser();
-            List<String> failed = new CopyOnWriteArrayList<>();
+            List<CompositeData> failed = new CopyOnWriteArrayList<>();
             child.jmx().addNotificationListener(new ObjectName(PauserMXBean.OBJECT_NAME), (n, handback) -> {
                 if (n.getType().equals(PauserMXBean.CHECKPOINT_FAILED)) {
-                    failed.add(n.getMessage());
+                    failed.add((CompositeData) n.getUserData());
                 }
             }, null, null);
             Steps.await("LastError naming the direct memory limit; output:\n" + child.output(), 60_000,
@@ -97,6 +98,13 @@ class MemoryShortageIT {
             String error = pauser.getLastError();
             assertContains(error, "out of direct buffer memory", "LastError");
             Steps.await("a " + PauserMXBean.CHECKPOINT_FAILED + " notification", 30_000, () -> !failed.isEmpty());
+            // the notification's userData says what failed, for JMX clients that read fields rather than the message
+            CompositeData data = failed.get(0);
+            assertContains((String) data.get("error"), "out of direct buffer memory", "the notification's error");
+            assertEquals("every 10 steps", data.get("reason"));
+            assertTrue((Long) data.get("step") >= 10, data.toString());
+            assertEquals("", data.get("path"));
+            assertEquals(0L, data.get("bytes"));
             // still usable: a checkpoint asked for now is attempted and answered, not left waiting behind a stuck flag
             String answer = pauser.checkpointAndWait(60_000);
             assertTrue(answer.startsWith("checkpoint failed") && answer.contains("MaxDirectMemorySize"), answer);

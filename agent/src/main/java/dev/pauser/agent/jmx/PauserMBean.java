@@ -37,7 +37,10 @@ import javax.management.openmbean.SimpleType;
  */
 public final class PauserMBean extends StandardEmitterMBean implements GateListener {
 
-    /** Every attribute's description, in the order JConsole lists them: what a watcher reads first comes first. */
+    /**
+     * Every attribute's description, in the MBeanInfo's order: what a watcher reads first comes first (jmxterm and
+     * Jolokia's list keep it; JConsole sorts its Attributes page by name).
+     */
     private static final Map<String, String> ATTRIBUTES = ordered(
             "State", "RUNNING, PAUSING (asked, waiting for a step boundary), PAUSED, CHECKPOINTING (every step thread "
                     + "held while a checkpoint is copied) or STOPPING",
@@ -176,9 +179,9 @@ public final class PauserMBean extends StandardEmitterMBean implements GateListe
 
     /**
      * The introspected MBeanInfo with attributes and operations in the orders of {@link #ATTRIBUTES} and
-     * {@link #OPERATIONS} (introspection follows reflection, whose order is unspecified); anything not listed there
-     * goes after the listed ones, by name, and before stop. Built once and cached; descriptors (the MXBean's open
-     * types) are kept.
+     * {@link #OPERATIONS} (introspection follows reflection, whose order is unspecified; JConsole shows the operations
+     * in the order given). Anything not listed there goes after the listed ones, by name; stop stays last. Built once
+     * and cached; the descriptors (the MXBean's open types) are kept.
      */
     @Override
     public MBeanInfo getMBeanInfo() {
