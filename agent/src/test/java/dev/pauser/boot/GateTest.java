@@ -126,4 +126,44 @@ class GateTest {
             assertEquals(GateState.RUNNING, Gate.awaitState(10_000, GateState.RUNNING));
         }
     }
+
+    @Test
+    void safePointWorkWhilePausedRunsInsideThePauseWithoutAStateChange() throws Exception {
+        List<String> changes = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Gate.addListener((from, to, step, millis) -> changes.add(from + "->" + to));
+        for (int cycle = 0; cycle < 50; cycle++) {
+            Gate.pause();
+            assertEquals(GateState.PAUSED, Gate.awaitState(10_000, GateState.PAUSED), "cycle " + cycle);
+            // listeners hear of changes after the state is set, in order: wait for them to hear of this pause
+            awaitLast(changes, "->PAUSED");
+            int heard = changes.size();
+            long pausedSince = Gate.pausedSinceMillis();
+            AtomicReference<GateState> stateInWork = new AtomicReference<>();
+            AtomicInteger seenBusy = new AtomicInteger(-1);
+            java.util.concurrent.CountDownLatch ran = new java.util.concurrent.CountDownLatch(1);
+            Gate.atSafePoint(() -> {
+                stateInWork.set(Gate.state());
+                seenBusy.set(busy.get());
+                ran.countDown();
+            });
+            assertTrue(ran.await(10, java.util.concurrent.TimeUnit.SECONDS));
+            assertEquals(GateState.PAUSED, stateInWork.get(), "cycle " + cycle);
+            assertEquals(0, seenBusy.get(), "cycle " + cycle);
+            assertEquals(GateState.PAUSED, Gate.state());
+            assertEquals(pausedSince, Gate.pausedSinceMillis(), "cycle " + cycle);
+            // the resume's change is the first one the listeners hear after the work: the work announced none
+            Gate.resume();
+            assertEquals(GateState.RUNNING, Gate.awaitState(10_000, GateState.RUNNING));
+            awaitLast(changes, "->RUNNING");
+            assertEquals(List.of("PAUSED->RUNNING"), changes.subList(heard, changes.size()), "cycle " + cycle);
+        }
+    }
+
+    private static void awaitLast(List<String> changes, String suffix) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (changes.isEmpty() || !changes.get(changes.size() - 1).endsWith(suffix)) {
+            assertTrue(System.currentTimeMillis() < deadline, "no change ending " + suffix + " heard: " + changes);
+            Thread.sleep(1);
+        }
+    }
 }
