@@ -142,7 +142,7 @@ public final class PauserMBean extends StandardEmitterMBean implements GateListe
         return new NotificationBroadcasterSupport(state, checkpoints);
     }
 
-    /** Announces a checkpoint written or failed; on the thread that finished it (pauser-writer, pauser-gate, a stop). */
+    /** Announces a checkpoint written or failed; on the thread that finished it (pauser-writer, pauser-gate, pauser-stop or pauser-exit). */
     public void checkpointed(CheckpointResult result, String reason) {
         if (!result.written() && result.ok()) {
             return;
