@@ -54,6 +54,40 @@ class DistributionIT {
     }
 
     @Test
+    void launcherFindsItsJarThroughLinksAndKeepsTheToolsOutputAndExitStatus() throws Exception {
+        Path dist = unpackTarGz();
+        Path links = Files.createDirectories(tmp.resolve("links"));
+        Path link = Files.createSymbolicLink(links.resolve("pauser"), dist.resolve("bin/pauser"));
+        Path linkToLink = Files.createSymbolicLink(Files.createDirectories(tmp.resolve("more")).resolve("pauser"),
+                Paths.get("../links/pauser"));
+        Map<String, String> jdk = Map.of("JAVA_HOME", javaHome().toString());
+
+        for (Path launcher : List.of(link, linkToLink)) {
+            Result version = run(List.of(launcher.toString(), "--version"), jdk, tmp);
+            assertEquals(0, version.exit, launcher + " --version: " + version);
+            assertTrue(version.out.contains(System.getProperty("pauser.test.version")), version.toString());
+        }
+        // a failing command: the same words and exit status as java -jar pauser.jar
+        List<String> bad = List.of("status", "not-a-pid");
+        Result viaLauncher = run(concat(List.of(link.toString()), bad), jdk, tmp);
+        Result direct = run(concat(List.of(java("java"), "-jar", dist.resolve("pauser.jar").toString()), bad), Map.of(), tmp);
+        assertTrue(direct.exit != 0, "java -jar pauser.jar status not-a-pid succeeded: " + direct);
+        assertEquals(direct.exit, viaLauncher.exit, "exit status: launcher " + viaLauncher + "\ndirect " + direct);
+        assertEquals(direct.err, viaLauncher.err);
+
+        Result noJava = run(List.of(link.toString(), "--version"), Map.of("JAVA_HOME", tmp.resolve("no-jdk").toString()), tmp);
+        assertEquals(1, noJava.exit, noJava.toString());
+        assertTrue(noJava.err.startsWith("pauser: JAVA_HOME is ") && noJava.err.strip().lines().count() == 1,
+                "not one line naming JAVA_HOME: " + noJava);
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
+    }
+
+    @Test
     void readmeProgramPausesResumesAndContinuesFromItsCheckpointAfterAKill() throws Exception {
         Path dist = unpackTarGz();
         Path classes = compileReadmeProgram(dist);
