@@ -100,7 +100,7 @@ class DistributionIT {
         try {
             awaitOutput(first, firstOut, "starting at step 0");
             long pid = first.pid();
-            awaitStatus(dist, pid, "\"step\":[1-9]");
+            awaitStatus(dist, pid, "\"step\":[1-9]", firstOut);
 
             Result pause = pauser(dist, work, "pause", Long.toString(pid), "--wait=2m");
             assertEquals(0, pause.exit, "pause --wait: " + pause);
@@ -226,7 +226,7 @@ class DistributionIT {
     }
 
     /** Asks {@code pauser status --json} until its answer matches; the agent may not have registered yet at first. */
-    private void awaitStatus(Path dist, long pid, String regex) throws Exception {
+    private void awaitStatus(Path dist, long pid, String regex, Path programOut) throws Exception {
         long deadline = System.nanoTime() + LONG.toNanos();
         Result last;
         do {
@@ -235,7 +235,8 @@ class DistributionIT {
                 return;
             }
         } while (System.nanoTime() < deadline);
-        fail("pauser status never matched /" + regex + "/ within " + LONG + "; last: " + last);
+        fail("pauser status never matched /" + regex + "/ within " + LONG + "; last: " + last + "\nthe program's output:\n"
+                + read(programOut));
     }
 
     // --- processes
