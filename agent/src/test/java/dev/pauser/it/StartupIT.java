@@ -1,0 +1,257 @@
+package dev.pauser.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pauser.fixture.FreshLoaderMain;
+import dev.pauser.fixture.Trainer;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Collectors;
+import javax.tools.JavaCompiler;
+import javax.tools.ToolProvider;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What a user meets at start-up. A program compiled against pauser-runtime but run without it on its class path is
+ * instrumented all the same (pauser.jar provides the annotations), in a fresh class loader too and after a late attach;
+ * the agent says how many step methods it instrumented when the first one runs, and warns at exit when none ran; its
+ * lines are one line each, the start line before the resume line, and the JVM prints neither a class-data sharing
+ * notice nor {@code sun.misc.Unsafe} warnings because of it (on JDK 24+ the latter would name the shaded ByteBuddy).
+ * {@code Step} counts calls of outermost steps made while the agent is loaded: a final call that returns without
+ * training is one, and steps run before a late attach are not.
+ */
+class StartupIT {
+    /** The trainer, compiled here against pauser-runtime and run with class paths that leave it out. */
+    @TempDir
+    static Path classes;
+
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void compileTrainer() throws Exception {
+        Path src = classes.resolve("src/gen/Counted.java");
+        Files.createDirectories(src.getParent());
+        Files.writeString(src, String.join("\n",
+                "package gen;",
+                "import dev.pauser.TrainState;",
+                "import dev.pauser.TrainStep;",
+                "import java.lang.annotation.Annotation;",
+                "import java.nio.file.Files;",
+                "import java.nio.file.Paths;",
+                "/** Args: total steps, loop (exact: while (step < total) step(); or call: while (step()) {}),",
+                "    steps to run before waiting for a file (-1: none), that file. */",
+                "public final class Counted {",
+                "    @TrainState long step;",
+                "    final long total;",
+                "    Counted(long total) { this.total = total; }",
+                "    @TrainStep boolean step() {",
+                "        if (step >= total) { return false; }",
+                "        step++;",
+                "        return true;",
+                "    }",
+                "    public static void main(String[] args) throws Exception {",
+                "        Counted c = new Counted(Long.parseLong(args[0]));",
+                "        boolean exact = args[1].equals(\"exact\");",
+                "        long waitAfter = Long.parseLong(args[2]);",
+                "        if (waitAfter >= 0) {",
+                "            while (c.step < waitAfter) { c.step(); }",
+                "            System.out.println(\"waiting at step=\" + c.step);",
+                "            while (!Files.exists(Paths.get(args[3]))) { Thread.sleep(20); }",
+                "        }",
+                "        if (exact) { while (c.step < c.total) { c.step(); } } else { while (c.step()) { } }",
+                "        Annotation[] found = Counted.class.getDeclaredMethod(\"step\").getAnnotations();",
+                "        System.out.println(\"result step=\" + c.step + \" annotations=\" + found.length + \" loader=\"",
+                "                + (found.length == 0 ? \"none\" : String.valueOf(found[0].annotationType().getClassLoader())));",
+                "    }",
+                "}"));
+        JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+        int rc = javac.run(null, null, null, "--release", "17", "-d", classes.resolve("out").toString(), "-cp",
+                ChildJvm.codeSource(dev.pauser.TrainStep.class), src.toString());
+        assertEquals(0, rc, "compiling " + src);
+    }
+
+    private static String trainerOnly() {
+        return classes.resolve("out").toString();
+    }
+
+    private static String trainerAndRuntime() {
+        return trainerOnly() + File.pathSeparator + ChildJvm.codeSource(dev.pauser.TrainStep.class);
+    }
+
+    private ChildJvm counted(Path dir, String classPath, String... args) throws Exception {
+        ChildJvm.Builder b = ChildJvm.builder().agent("dir=" + dir).jvmArg("-cp").jvmArg(classPath).jvmArg("gen.Counted");
+        for (String a : args) {
+            b.jvmArg(a);
+        }
+        return b.start();
+    }
+
+    private static String finish(ChildJvm child) throws InterruptedException {
+        assertEquals(0, child.awaitExit(Duration.ofSeconds(120)), child.output());
+        return child.output();
+    }
+
+    @Test
+    void aProgramWithoutPauserRuntimeOnItsClassPathIsInstrumentedAndResumed() throws Exception {
+        Path dir = tmp.resolve("run");
+        String out;
+        try (ChildJvm run = counted(dir, trainerOnly(), "5", "exact", "-1", "")) {
+            out = finish(run);
+        }
+        assertTrue(out.contains("result step=5 annotations=1 loader=null"),
+                "the step method's annotation must resolve, to pauser.jar's copy on the bootstrap path:\n" + out);
+        assertTrue(out.lines().anyMatch(l -> l.equals("pauser: instrumented 1 @TrainStep method in gen.Counted")), out);
+        assertEquals(List.of(5L), Checkpoints.steps(dir), "the exit checkpoint, at step 5:\n" + out);
+        assertCleanOutput(out);
+        assertBefore(out, "pauser: agent ", "pauser: instrumented ");
+
+        try (ChildJvm again = counted(dir, trainerOnly(), "5", "exact", "-1", "")) {
+            out = finish(again);
+        }
+        assertTrue(out.contains("result step=5 "), out);
+        assertEquals(5, Checkpoints.resumedStep(out), out);
+        assertBefore(out, "pauser: agent ", "pauser: resuming from ");
+        assertFalse(out.contains("no @TrainStep method ran"), "the resumed run restored its state at construction "
+                + "and rightly ran no step; the agent was used:\n" + out);
+        assertCleanOutput(out);
+    }
+
+    @Test
+    void withPauserRuntimeOnTheClassPathTooTheAnnotationsAreOneTypeFromTheBootstrapPath() throws Exception {
+        Path dir = tmp.resolve("run");
+        try (ChildJvm run = counted(dir, trainerAndRuntime(), "4", "exact", "-1", "")) {
+            String out = finish(run);
+            assertTrue(out.contains("result step=4 annotations=1 loader=null"), out);
+            assertTrue(out.lines().anyMatch(l -> l.equals("pauser: instrumented 1 @TrainStep method in gen.Counted")),
+                    out);
+            assertEquals(List.of(4L), Checkpoints.steps(dir), out);
+            assertCleanOutput(out);
+        }
+    }
+
+    @Test
+    void aTrainerInAFreshLoaderWithoutTheRuntimeIsInstrumented() throws Exception {
+        Path dir = tmp.resolve("run");
+        String testClasses = ChildJvm.codeSource(StartupIT.class); // the fixtures, without pauser-runtime
+        try (ChildJvm child = ChildJvm.builder().agent("dir=" + dir).jvmArg("-cp").jvmArg(testClasses)
+                .jvmArg(FreshLoaderMain.class.getName()).jvmArg(testClasses).jvmArg("3").jvmArg("1").start()) {
+            String out = finish(child);
+            assertTrue(out.contains("trainer-loader=java.net.URLClassLoader"), out);
+            // Printed at the first step, so the fresh loader's Trainer reached the agent's hooks. Trainer declares two
+            // steps, step() and the nested batch(); the app loader defined a Trainer of its own too (FreshLoaderMain
+            // names the class), which never runs a step.
+            String line = out.lines().filter(l -> l.startsWith("pauser: instrumented ")).findFirst().orElse("");
+            assertTrue(line.contains(Trainer.class.getName() + " (2)"), out);
+        }
+    }
+
+    @Test
+    void aLateAttachWithoutTheRuntimeInstrumentsAndCountsOnlyTheStepsAfterIt() throws Exception {
+        Path dir = tmp.resolve("run");
+        Path go = tmp.resolve("go");
+        try (ChildJvm child = ChildJvm.builder().noAgent().jvmArg("-cp").jvmArg(trainerOnly()).jvmArg("gen.Counted")
+                .jvmArg("8").jvmArg("exact").jvmArg("3").jvmArg(go.toString()).start()) {
+            child.awaitLine("^waiting at step=3$", Duration.ofSeconds(60));
+            CliIT.Result attached = CliIT.pauser("attach", Long.toString(child.pid()), "dir=" + dir);
+            assertEquals(0, attached.exit(), attached.toString());
+            Files.createFile(go);
+            String out = finish(child);
+            assertTrue(out.contains("result step=8 annotations=1"), out);
+            assertTrue(out.lines().anyMatch(l -> l.equals("pauser: instrumented 1 @TrainStep method in gen.Counted")),
+                    out);
+            // Step counts the five steps run under the agent; the three before the attach are not counted.
+            assertEquals(List.of(5L), Checkpoints.steps(dir), out);
+        }
+    }
+
+    @Test
+    void aFinalCallThatReturnsWithoutTrainingCountsAsAStep() throws Exception {
+        Path dir = tmp.resolve("run");
+        try (ChildJvm run = counted(dir, trainerOnly(), "5", "call", "-1", "")) {
+            String out = finish(run);
+            assertTrue(out.contains("result step=5 "), out);
+            // while (step()) {} calls step() six times; the sixth returns false at once, and is counted all the same
+            assertEquals(List.of(6L), Checkpoints.steps(dir), out);
+        }
+    }
+
+    @Test
+    void aRunWhereNoStepRanWarnsAtExitNamingWhatWasInstrumented() throws Exception {
+        Path dir = tmp.resolve("run");
+        // total 0 with the exact loop: the trainer's class is loaded and instrumented, its step never called
+        try (ChildJvm run = counted(dir, trainerOnly(), "0", "exact", "-1", "")) {
+            String out = finish(run);
+            List<String> warnings = out.lines().filter(l -> l.startsWith("pauser: WARNING: no @TrainStep method ran"))
+                    .collect(Collectors.toList());
+            assertEquals(1, warnings.size(), out);
+            assertTrue(warnings.get(0).contains("instrumented 1 @TrainStep method in gen.Counted, but none was called"),
+                    warnings.get(0));
+            assertTrue(Checkpoints.steps(dir).isEmpty(), out);
+        }
+    }
+
+    @Test
+    void aProgramWithoutStepMethodsWarnsAtExitAndAToolJvmDoesNot() throws Exception {
+        Path dir = tmp.resolve("run");
+        // A JVM that picks the agent up without training anything (from JAVA_TOOL_OPTIONS, say): a JDK tool
+        try (ChildJvm tool = ChildJvm.builder().agent("dir=" + dir).jvmArg("-m").jvmArg("jdk.jcmd/sun.tools.jps.Jps")
+                .start()) {
+            String out = finish(tool);
+            assertTrue(out.contains("pauser: agent "), "the agent was loaded:\n" + out);
+            assertFalse(out.contains("no @TrainStep method ran"), out);
+        }
+        try (ChildJvm idle = ChildJvm.builder().agent("dir=" + tmp.resolve("idle")).jvmArg("-cp")
+                .jvmArg(ChildJvm.codeSource(StartupIT.class)).jvmArg(NoSteps.class.getName()).start()) {
+            String out = finish(idle);
+            assertTrue(out.contains("idle"), out);
+            List<String> warnings = out.lines().filter(l -> l.startsWith("pauser: WARNING: no @TrainStep method ran"))
+                    .collect(Collectors.toList());
+            assertEquals(1, warnings.size(), out);
+            assertTrue(warnings.get(0).contains("no class loaded declares, implements or overrides a method annotated "
+                    + "@dev.pauser.TrainStep"), warnings.get(0));
+        }
+    }
+
+    /** A program without step methods. */
+    public static final class NoSteps {
+        public static void main(String[] args) {
+            System.out.println("idle");
+        }
+    }
+
+    /**
+     * Every line of the agent is one line starting {@code pauser: } (JDK logging's default format would add a header
+     * line naming the logging class), and the JVM said nothing about class-data sharing or {@code sun.misc.Unsafe}.
+     */
+    static void assertCleanOutput(String out) {
+        for (String line : out.lines().collect(Collectors.toList())) {
+            assertFalse(line.contains("dev.pauser.agent.Log"), "a logging header line:\n" + out);
+            assertFalse(line.startsWith("INFO:") || line.startsWith("WARNING: pauser"), "a two-line log record:\n" + out);
+            assertFalse(line.contains("sun.misc.Unsafe"), "the JVM warned about sun.misc.Unsafe:\n" + out);
+            assertFalse(line.contains("Sharing is only supported"), "the JVM's class-data sharing notice:\n" + out);
+        }
+    }
+
+    private static void assertBefore(String out, String first, String then) {
+        List<String> lines = out.lines().collect(Collectors.toList());
+        int a = -1;
+        int b = -1;
+        for (int i = 0; i < lines.size(); i++) {
+            if (a < 0 && lines.get(i).startsWith(first)) {
+                a = i;
+            }
+            if (b < 0 && lines.get(i).startsWith(then)) {
+                b = i;
+            }
+        }
+        assertTrue(a >= 0 && b >= 0 && a < b, "'" + first + "...' must come before '" + then + "...':\n" + out);
+    }
+}
