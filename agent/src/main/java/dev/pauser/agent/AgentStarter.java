@@ -33,8 +33,9 @@ public final class AgentStarter {
 
     /**
      * @param appendedToBootstrapNow whether {@link PauserAgent} appended the jar to the bootstrap class path in the
-     *        running JVM (the JVM then says that class-data sharing covers its own classes only), rather than the JVM
-     *        before starting, from the manifest's {@code Boot-Class-Path}
+     *        running JVM (the JVM then says that class-data sharing covers its own classes only), rather than the JVM,
+     *        from the manifest's {@code Boot-Class-Path}: before starting, or on a late attach while running (the same
+     *        notice)
      */
     public static synchronized void start(String args, Instrumentation inst, boolean lateAttach, String agentJar,
             boolean appendedToBootstrapNow) {
@@ -73,7 +74,8 @@ public final class AgentStarter {
         // anything about the checkpoint it resumes from.
         Runnable startLine = () -> Log.info("agent " + version + " loaded" + (lateAttach ? " late (attach)" : "")
                 + "; dir " + dir + (config.given().isEmpty() ? "" : "; options " + config.given())
-                + (appendedToBootstrapNow && Log.debugEnabled() ? "; pauser.jar was put on the bootstrap class path"
+                + ((appendedToBootstrapNow || lateAttach) && Log.debugEnabled()
+                        ? "; pauser.jar was put on the bootstrap class path"
                         + " of the running JVM, so class-data sharing now covers the JDK's classes only (the JVM's"
                         + " 'Sharing is only supported for boot loader classes' line; harmless)" : ""));
         Checkpointer checkpointer;

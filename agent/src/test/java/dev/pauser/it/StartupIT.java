@@ -220,6 +220,27 @@ class StartupIT {
         }
     }
 
+    @Test
+    void whereTheAppConfiguredJdkLoggingTheLinesGoThroughIt() throws Exception {
+        Path config = tmp.resolve("logging.properties");
+        Files.writeString(config, String.join("\n",
+                "handlers=java.util.logging.ConsoleHandler",
+                ".level=INFO",
+                "java.util.logging.ConsoleHandler.level=ALL",
+                "java.util.logging.ConsoleHandler.formatter=java.util.logging.SimpleFormatter",
+                "java.util.logging.SimpleFormatter.format=app-log %4$s %5$s%n",
+                ""));
+        Path dir = tmp.resolve("run");
+        try (ChildJvm run = ChildJvm.builder().agent("dir=" + dir).jvmArg("-Djava.util.logging.config.file=" + config)
+                .jvmArg("-cp").jvmArg(trainerOnly()).jvmArg("gen.Counted").jvmArg("2").jvmArg("exact").jvmArg("-1")
+                .jvmArg("").start()) {
+            String out = finish(run);
+            assertTrue(out.lines().anyMatch(l -> l.startsWith("app-log INFO pauser: agent ")), out);
+            assertTrue(out.lines().anyMatch(l -> l.equals("app-log INFO pauser: instrumented 1 @TrainStep method in "
+                    + "gen.Counted")), out);
+        }
+    }
+
     /** A program without step methods. */
     public static final class NoSteps {
         public static void main(String[] args) {
