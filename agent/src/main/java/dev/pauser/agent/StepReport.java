@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.jar.Attributes;
 import java.util.jar.JarFile;
 import java.util.jar.Manifest;
@@ -27,10 +28,15 @@ import java.util.jar.Manifest;
 final class StepReport {
     private static final int NAMES_SHOWN = 5;
 
-    /** Instrumented classes in the order they were instrumented: class name and number of step methods. */
-    private static final List<String[]> INSTRUMENTED = new ArrayList<>();
+    /** A class that was instrumented, and how many step methods it has. */
+    private record Instrumented(String className, int methods) {
+    }
+
+    /** In the order they were instrumented. Guarded by itself. */
+    private static final List<Instrumented> INSTRUMENTED = new ArrayList<>();
+    /** Class name and loader identity of each class counted. */
     private static final Set<String> SEEN = ConcurrentHashMap.newKeySet();
-    private static volatile int failedClasses;
+    private static final AtomicInteger FAILED_CLASSES = new AtomicInteger();
 
     private StepReport() {
     }
@@ -42,7 +48,7 @@ final class StepReport {
     static void instrumented(String className, ClassLoader loader, int methods) {
         if (methods > 0 && SEEN.add(className + "@" + System.identityHashCode(loader))) {
             synchronized (INSTRUMENTED) {
-                INSTRUMENTED.add(new String[] {className, Integer.toString(methods)});
+                INSTRUMENTED.add(new Instrumented(className, methods));
             }
             Log.debug("instrumented " + methods(methods) + " in " + className);
         }
@@ -50,7 +56,7 @@ final class StepReport {
 
     /** A class with step methods could not be instrumented (already reported by name). */
     static void failed() {
-        failedClasses++;
+        FAILED_CLASSES.incrementAndGet();
     }
 
     /** Installs the first-step line, and for a JVM started with the agent, the exit check. */
@@ -64,25 +70,29 @@ final class StepReport {
 
     /** {@code instrumented 1 @TrainStep method in a.B}, or the total and the classes, the first few by name. */
     static String summary() {
-        List<String[]> classes;
-        synchronized (INSTRUMENTED) {
-            classes = new ArrayList<>(INSTRUMENTED);
-        }
-        int total = classes.stream().mapToInt(c -> Integer.parseInt(c[1])).sum();
+        List<Instrumented> classes = instrumented();
+        int total = classes.stream().mapToInt(Instrumented::methods).sum();
         if (classes.isEmpty()) {
             return "a @TrainStep method runs";
         }
         if (classes.size() == 1) {
-            return "instrumented " + methods(total) + " in " + classes.get(0)[0];
+            return "instrumented " + methods(total) + " in " + classes.get(0).className();
         }
         StringBuilder line = new StringBuilder("instrumented " + methods(total) + " in " + classes.size() + " classes: ");
         for (int i = 0; i < classes.size() && i < NAMES_SHOWN; i++) {
-            line.append(i == 0 ? "" : ", ").append(classes.get(i)[0]).append(" (").append(classes.get(i)[1]).append(')');
+            Instrumented c = classes.get(i);
+            line.append(i == 0 ? "" : ", ").append(c.className()).append(" (").append(c.methods()).append(')');
         }
         if (classes.size() > NAMES_SHOWN) {
             line.append(" and ").append(classes.size() - NAMES_SHOWN).append(" more (log=debug names each)");
         }
         return line.toString();
+    }
+
+    private static List<Instrumented> instrumented() {
+        synchronized (INSTRUMENTED) {
+            return new ArrayList<>(INSTRUMENTED);
+        }
     }
 
     private static String methods(int n) {
@@ -101,13 +111,10 @@ final class StepReport {
     }
 
     static String noStepWarning() {
-        List<String[]> classes;
-        synchronized (INSTRUMENTED) {
-            classes = new ArrayList<>(INSTRUMENTED);
-        }
+        int failedClasses = FAILED_CLASSES.get();
         String failed = failedClasses == 0 ? ""
                 : "; " + failedClasses + " class(es) with step methods could not be instrumented (a line said which)";
-        if (classes.isEmpty()) {
+        if (instrumented().isEmpty()) {
             return "no @TrainStep method ran in this JVM, so nothing was checkpointed: no class loaded declares, "
                     + "implements or overrides a method annotated @dev.pauser.TrainStep" + failed + ". Annotate the "
                     + "method the training loop calls; a lambda or method reference can't be a step (implement the "
