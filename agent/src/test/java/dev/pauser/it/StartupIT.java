@@ -138,6 +138,23 @@ class StartupIT {
     }
 
     @Test
+    void aRenamedAgentJarStillWorksAndItsDebugStartLineExplainsTheJvmsSharingNotice() throws Exception {
+        // The manifest's Boot-Class-Path names pauser.jar: under another name the agent appends itself while the JVM
+        // runs, as on a late attach.
+        Path renamed = Files.copy(ChildJvm.agentJar(), tmp.resolve("pauser-renamed.jar"));
+        Path dir = tmp.resolve("run");
+        List<String> cmd = List.of(ChildJvm.javaExecutable().toString(),
+                "-javaagent:" + renamed + "=dir=" + dir + ",log=debug", "-cp", trainerOnly(), "gen.Counted", "3",
+                "exact", "-1", "");
+        CliIT.Result run = CliIT.run(cmd, Duration.ofSeconds(120));
+        assertEquals(0, run.exit(), run.toString());
+        assertTrue(run.out().contains("result step=3 annotations=1 loader=null"), run.toString());
+        String start = run.err().lines().filter(l -> l.startsWith("pauser: agent ")).findFirst().orElse("");
+        assertTrue(start.contains("pauser.jar was put on the bootstrap class path of the running JVM"), run.toString());
+        assertEquals(List.of(3L), Checkpoints.steps(dir), run.toString());
+    }
+
+    @Test
     void aTrainerInAFreshLoaderWithoutTheRuntimeIsInstrumented() throws Exception {
         Path dir = tmp.resolve("run");
         String testClasses = ChildJvm.codeSource(StartupIT.class); // the fixtures, without pauser-runtime
