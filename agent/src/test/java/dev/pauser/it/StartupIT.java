@@ -20,7 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What a user meets at start-up. A program compiled against pauser-runtime but run without it on its class path is
- * instrumented all the same (pauser.jar provides the annotations), in a fresh class loader too and after a late attach;
+ * instrumented all the same (pauser.jar provides the annotations and the codec SPI), in a fresh class loader too, after
+ * a late attach, and with the agent jar renamed;
  * the agent says how many step methods it instrumented when the first one runs, and warns at exit when none ran; its
  * lines are one line each, the start line before the resume line, and the JVM prints neither a class-data sharing
  * notice nor {@code sun.misc.Unsafe} warnings because of it (on JDK 24+ the latter would name the shaded ByteBuddy).
@@ -72,10 +73,45 @@ class StartupIT {
                 "                + (found.length == 0 ? \"none\" : String.valueOf(found[0].annotationType().getClassLoader())));",
                 "    }",
                 "}"));
+        // A trainer whose state needs its own StateCodec, found through META-INF/services
+        Path coded = classes.resolve("src/gen/Coded.java");
+        Files.writeString(coded, String.join("\n",
+                "package gen;",
+                "import dev.pauser.TrainState;",
+                "import dev.pauser.TrainStep;",
+                "import dev.pauser.spi.StateCodec;",
+                "import java.nio.ByteBuffer;",
+                "import java.nio.ByteOrder;",
+                "/** Args: total steps. Each step doubles the value, kept in a type only its codec can store. */",
+                "public final class Coded {",
+                "    public static final class Value { final double x; Value(double x) { this.x = x; } }",
+                "    public static final class ValueCodec implements StateCodec {",
+                "        public boolean handles(Class<?> type) { return type == Value.class; }",
+                "        public String dtype() { return \"F64\"; }",
+                "        public ByteBuffer encode(Object v) {",
+                "            return ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putDouble(((Value) v).x).flip();",
+                "        }",
+                "        public Object decode(ByteBuffer data, Object current, Class<?> type) {",
+                "            return new Value(data.order(ByteOrder.LITTLE_ENDIAN).getDouble());",
+                "        }",
+                "    }",
+                "    @TrainState long step;",
+                "    @TrainState Value value = new Value(1);",
+                "    @TrainStep void step() { step++; value = new Value(value.x * 2); }",
+                "    public static void main(String[] args) {",
+                "        Coded c = new Coded();",
+                "        long total = Long.parseLong(args[0]);",
+                "        while (c.step < total) { c.step(); }",
+                "        System.out.println(\"result step=\" + c.step + \" value=\" + c.value.x);",
+                "    }",
+                "}"));
+        Path services = classes.resolve("out/META-INF/services/dev.pauser.spi.StateCodec");
+        Files.createDirectories(services.getParent());
+        Files.writeString(services, "gen.Coded$ValueCodec\n");
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
         int rc = javac.run(null, null, null, "--release", "17", "-d", classes.resolve("out").toString(), "-cp",
-                ChildJvm.codeSource(dev.pauser.TrainStep.class), src.toString());
-        assertEquals(0, rc, "compiling " + src);
+                ChildJvm.codeSource(dev.pauser.TrainStep.class), src.toString(), coded.toString());
+        assertEquals(0, rc, "compiling " + src + " and " + coded);
     }
 
     private static String trainerOnly() {
@@ -122,6 +158,24 @@ class StartupIT {
         assertFalse(out.contains("no @TrainStep method ran"), "the resumed run restored its state at construction "
                 + "and rightly ran no step; the agent was used:\n" + out);
         assertCleanOutput(out);
+    }
+
+    @Test
+    void anAppsStateCodecWorksWithoutPauserRuntimeOnTheClassPath() throws Exception {
+        Path dir = tmp.resolve("run");
+        try (ChildJvm first = ChildJvm.builder().agent("dir=" + dir).jvmArg("-cp").jvmArg(trainerOnly())
+                .jvmArg("gen.Coded").jvmArg("3").start()) {
+            String out = finish(first);
+            assertTrue(out.contains("result step=3 value=8.0"), out);
+        }
+        assertEquals(List.of(3L), Checkpoints.steps(dir));
+        try (ChildJvm second = ChildJvm.builder().agent("dir=" + dir).jvmArg("-cp").jvmArg(trainerOnly())
+                .jvmArg("gen.Coded").jvmArg("5").start()) {
+            String out = finish(second);
+            assertEquals(3, Checkpoints.resumedStep(out), out);
+            // restored through the app's codec: 8 doubled twice; a fresh value would have ended at 4
+            assertTrue(out.contains("result step=5 value=32.0"), out);
+        }
     }
 
     @Test
