@@ -60,8 +60,9 @@ public final class Log {
         }
         String text = message.startsWith(PREFIX) ? message.substring(PREFIX.length()) : message;
         if (shuttingDown() || jdkLoggingUnconfigured()) {
-            // Shutting down: JDK logging's own shutdown hook may already have closed its handlers, and the line would
-            // be lost (an asynchronous checkpoint committed while the JVM exits, say).
+            // Pauser's own format: JDK logging is unconfigured (its default format would add a header line), or the
+            // JVM is shutting down (JDK logging's own shutdown hook may already have closed its handlers, and the line
+            // would be lost: an asynchronous checkpoint committed while the JVM exits, say).
             System.err.println(line(ours, text));
             System.err.flush();
             return;
