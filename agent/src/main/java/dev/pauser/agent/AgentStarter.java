@@ -31,7 +31,14 @@ public final class AgentStarter {
     private AgentStarter() {
     }
 
-    public static synchronized void start(String args, Instrumentation inst, boolean lateAttach, String agentJar) {
+    /**
+     * @param appendedToBootstrapNow whether {@link PauserAgent} appended the jar to the bootstrap class path in the
+     *        running JVM (the JVM then says that class-data sharing covers its own classes only), rather than the JVM,
+     *        from the manifest's {@code Boot-Class-Path}: before starting, or on a late attach while running (the same
+     *        notice)
+     */
+    public static synchronized void start(String args, Instrumentation inst, boolean lateAttach, String agentJar,
+            boolean appendedToBootstrapNow) {
         if (started) {
             Log.warn("the agent is already loaded in this JVM; ignoring the second load (options '" + args + "')");
             return;
@@ -62,9 +69,18 @@ public final class AgentStarter {
         // Checkpointing comes before the instrumentation: on a late attach, steps run as soon as classes are
         // retransformed, and each trainer must be registered (and, at premain, restored) at its very first step.
         ModuleOpener.open(inst);
+        String version = version();
+        // The start line comes once the directory is known to be usable (a refused one is the only line), and before
+        // anything about the checkpoint it resumes from.
+        Runnable startLine = () -> Log.info("agent " + version + " loaded" + (lateAttach ? " late (attach)" : "")
+                + "; dir " + dir + (config.given().isEmpty() ? "" : "; options " + config.given())
+                + ((appendedToBootstrapNow || lateAttach) && Log.debugEnabled()
+                        ? "; pauser.jar was put on the bootstrap class path"
+                        + " of the running JVM, so class-data sharing now covers the JDK's classes only (the JVM's"
+                        + " 'Sharing is only supported for boot loader classes' line; harmless)" : ""));
         Checkpointer checkpointer;
         try {
-            checkpointer = startCheckpoints(config, dir, lateAttach, stopper, mbean);
+            checkpointer = startCheckpoints(config, dir, lateAttach, stopper, mbean, startLine);
         } catch (CheckpointAgent.DirectoryRefused e) {
             if (lateAttach) {
                 // Nothing is instrumented yet and the directory was left untouched: the app goes on as it was, and
@@ -78,6 +94,7 @@ public final class AgentStarter {
             System.exit(2);
             return;
         }
+        StepReport.install(inst, lateAttach, agentJar);
         try {
             Instrumenter.install(inst, new File(agentJar));
         } catch (Exception e) {
@@ -86,7 +103,6 @@ public final class AgentStarter {
 
         Gate.addListener(AgentStarter::logStateChange);
         addJfrEvents();
-        String version = version();
         mbean[0] = registerMBean(new PauserControl(dir.toString(), pauseFile.toString(), config.onSignal().name(),
                 config.graceSeconds(), version, housekeeping::stepsPerSecond,
                 () -> stopper.stop("stop requested over JMX", 0), checkpointer));
@@ -102,18 +118,23 @@ public final class AgentStarter {
         System.setProperty(DIR_PROPERTY, dir.toString());
         System.clearProperty(ERROR_PROPERTY);
         started = true;
-        Log.info("agent " + version + " loaded" + (lateAttach ? " late (attach)" : "") + "; dir " + dir
-                + (config.given().isEmpty() ? "" : "; options " + config.given()));
     }
 
     private static Checkpointer startCheckpoints(Config config, Path dir, boolean lateAttach, Stopper stopper,
-            PauserMBean[] mbean) {
+            PauserMBean[] mbean, Runnable startLine) {
         String resume = config.resume();
-        if (lateAttach && !resume.equals("never")) {
+        boolean noResumeOnAttach = lateAttach && !resume.equals("never");
+        if (noResumeOnAttach) {
             // The run is already going: restoring a checkpoint into it now would replace live state mid-training.
-            Log.info("attached to a running JVM: no resume (resume=" + resume + " applies at start-up only)");
             resume = "never";
         }
+        String resumeOption = config.resume();
+        Runnable opened = () -> {
+            startLine.run();
+            if (noResumeOnAttach) {
+                Log.info("attached to a running JVM: no resume (resume=" + resumeOption + " applies at start-up only)");
+            }
+        };
         CheckpointAgent.Settings settings = new CheckpointAgent.Settings(dir, resume, config.onMismatch(),
                 config.keep(), config.keepEvery(), config.every(), config.interval(), config.async(),
                 config.checkpointOnPause(), config.graceSeconds());
@@ -136,7 +157,7 @@ public final class AgentStarter {
                 mbean[0].checkpointed(result, reason);
             }
         };
-        return CheckpointAgent.start(settings, notify, fatal, stopper::addHook);
+        return CheckpointAgent.start(settings, notify, fatal, stopper::addHook, opened);
     }
 
     /** One line per state change; the RUNNING/CHECKPOINTING round trips of periodic checkpoints only at debug. */
@@ -163,6 +184,11 @@ public final class AgentStarter {
     }
 
     private static PauserMBean registerMBean(PauserControl control) {
+        if (ModuleLayer.boot().findModule("java.management").isEmpty()) {
+            Log.error("cannot register the JMX MBean dev.pauser:type=Pauser: the module java.management is not in "
+                    + "this JVM; add --add-modules java.management");
+            return null;
+        }
         try {
             PauserMBean mbean = new PauserMBean(control, PauserMBean.newEmitter());
             MBeanServer server = ManagementFactory.getPlatformMBeanServer();

@@ -20,6 +20,7 @@ import net.bytebuddy.description.method.MethodDescription;
 import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.dynamic.ClassFileLocator;
 import net.bytebuddy.dynamic.DynamicType;
+import net.bytebuddy.dynamic.Nexus;
 import net.bytebuddy.matcher.ElementMatcher;
 import net.bytebuddy.utility.JavaModule;
 
@@ -43,11 +44,11 @@ final class Instrumenter {
         // A method implementing an annotated interface or abstract method, or overriding an annotated one, is a step too.
         ElementMatcher.Junction<MethodDescription> stepMethods =
                 withCode.and(isAnnotatedWith(named(TRAIN_STEP)).or(StepOverrides.overridesStep()));
-        new AgentBuilder.Default()
+        newAgentBuilder()
                 .disableClassFormatChanges()
                 .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION)
                 .with(AgentBuilder.TypeStrategy.Default.DECORATE)
-                .with(new Reporter())
+                .with(new Reporter(stepMethods))
                 // Cheap name checks first: matching by annotation parses the class, and that dominates start-up.
                 .ignore(nameStartsWith("java.")
                         .or(nameStartsWith("javax."))
@@ -70,6 +71,31 @@ final class Instrumenter {
                 .installOn(inst);
     }
 
+    /**
+     * An agent builder that leaves the app's class loader and {@code sun.misc.Unsafe} alone. ByteBuddy's default
+     * initialization strategy, created by the constructor, prepares its {@code Nexus}: it injects a class into the
+     * system class loader through {@code ClassInjector.UsingReflection}, whose set-up goes through
+     * {@code ClassInjector.UsingUnsafe} and makes JDK 24+ print four {@code sun.misc.Unsafe} warnings naming the
+     * shaded ByteBuddy. The Nexus only serves classes with live initializers, which inline advice never creates
+     * ({@code disableClassFormatChanges()} replaces that strategy with a no-op anyway), so it is switched off while
+     * the builder is made: {@link Nexus#PROPERTY}, whose name the shading relocates with the class, so this names the
+     * bundled copy's property, never an app's own ByteBuddy's. It is read once, when the Nexus accessor initializes,
+     * so it is removed again afterwards.
+     */
+    private static AgentBuilder newAgentBuilder() {
+        boolean set = System.getProperty(Nexus.PROPERTY) == null;
+        if (set) {
+            System.setProperty(Nexus.PROPERTY, "true");
+        }
+        try {
+            return new AgentBuilder.Default();
+        } finally {
+            if (set) {
+                System.clearProperty(Nexus.PROPERTY);
+            }
+        }
+    }
+
     /** The annotation check first: it reads only the class itself; the override check may read its supertypes. */
     private static AgentBuilder.RawMatcher declaresStepOrOverride(ElementMatcher<TypeDescription> declaresStep,
             AgentBuilder.RawMatcher declaresOverride) {
@@ -77,19 +103,29 @@ final class Instrumenter {
                 || declaresOverride.matches(type, loader, module, redefined, domain);
     }
 
-    /** Reports each class that fails to instrument once, by name; the app runs on, that class without safe points. */
+    /**
+     * Counts the step methods of each class instrumented (for {@link StepReport}), and reports each class that fails
+     * to instrument once, by name; the app runs on, that class without safe points. Called on the thread loading or
+     * retransforming the class.
+     */
     private static final class Reporter extends AgentBuilder.Listener.Adapter {
+        private final ElementMatcher<MethodDescription> stepMethods;
         private final Set<String> reported = ConcurrentHashMap.newKeySet();
+
+        Reporter(ElementMatcher<MethodDescription> stepMethods) {
+            this.stepMethods = stepMethods;
+        }
 
         @Override
         public void onTransformation(TypeDescription type, ClassLoader loader, JavaModule module, boolean loaded,
                 DynamicType dynamicType) {
-            Log.debug("instrumented @TrainStep methods of " + type.getName());
+            StepReport.instrumented(type.getName(), loader, type.getDeclaredMethods().filter(stepMethods).size());
         }
 
         @Override
         public void onError(String typeName, ClassLoader loader, JavaModule module, boolean loaded, Throwable error) {
             if (reported.add(typeName)) {
+                StepReport.failed();
                 Log.warn("could not instrument " + typeName + " (" + error
                         + "); it runs unchanged, without safe points in its @TrainStep methods");
             }

@@ -1,21 +1,40 @@
 package dev.pauser.agent;
 
 import java.lang.System.Logger.Level;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
 
 /**
- * Pauser's log lines, through {@link System.Logger} (logger name {@code dev.pauser}), so they go wherever the app's
- * logging sends JDK logging; Pauser imposes no logging framework. The {@code log} option sets the lowest level written.
+ * Pauser's log lines, one line each: {@code pauser: <message>}, with the level after the prefix for the others
+ * ({@code pauser: WARNING: ...}, {@code pauser: ERROR: ...}, {@code pauser: DEBUG: ...}). The {@code log} option sets
+ * the lowest level written.
+ *
+ * <p>Pauser imposes no logging framework and never reconfigures the app's logging. While JDK logging has its default
+ * configuration (none of {@code java.util.logging.config.file}, {@code java.util.logging.config.class} or
+ * {@code java.util.logging.manager} set, and no {@link System.LoggerFinder} on the class path), its default format
+ * would put a header line naming this class before every line; then Pauser writes its lines to standard error itself.
+ * Otherwise they go through {@link System.Logger} (logger name {@code dev.pauser}), wherever the app's logging sends
+ * them, formatted by it. Checked at each line (they are rare), without initializing JDK logging: an app that sets its
+ * log manager in {@code main} must find it uninitialized.
  */
 public final class Log {
     private static final System.Logger LOGGER = System.getLogger("dev.pauser");
+    private static final String PREFIX = "pauser: ";
     private static volatile Config.LogLevel threshold = Config.LogLevel.INFO;
     private static volatile boolean shuttingDown;
+    /** Whether a {@code System.LoggerFinder} other than the JDK's is installed; looked up once, at the first line. */
+    private static volatile Boolean customLoggerFinder;
 
     private Log() {
     }
 
     static void setThreshold(Config.LogLevel level) {
         threshold = level;
+    }
+
+    /** Whether {@code log=debug}: lines worth composing only then. */
+    static boolean debugEnabled() {
+        return threshold == Config.LogLevel.DEBUG;
     }
 
     public static void info(String message) {
@@ -39,18 +58,49 @@ public final class Log {
         if (t == Config.LogLevel.OFF || ours.ordinal() > t.ordinal()) {
             return;
         }
-        if (shuttingDown()) {
-            // JDK logging's own shutdown hook may already have closed its handlers: the line would be lost (an
-            // asynchronous checkpoint committed while the JVM exits, say)
-            stderr(message.startsWith("pauser: ") ? message.substring("pauser: ".length()) : message);
+        String text = message.startsWith(PREFIX) ? message.substring(PREFIX.length()) : message;
+        if (shuttingDown() || jdkLoggingUnconfigured()) {
+            // Pauser's own format: JDK logging is unconfigured (its default format would add a header line), or the
+            // JVM is shutting down (JDK logging's own shutdown hook may already have closed its handlers, and the line
+            // would be lost: an asynchronous checkpoint committed while the JVM exits, say).
+            System.err.println(line(ours, text));
+            System.err.flush();
             return;
         }
         if (jdk == Level.DEBUG && !LOGGER.isLoggable(Level.DEBUG)) {
-            // log=debug was asked for explicitly, but JDK logging's default configuration drops DEBUG (FINE)
-            LOGGER.log(Level.INFO, "pauser: [debug] " + message);
+            // log=debug was asked for explicitly, but the app's logging drops DEBUG (FINE) for this logger
+            LOGGER.log(Level.INFO, line(ours, text));
             return;
         }
-        LOGGER.log(jdk, message.startsWith("pauser: ") ? message : "pauser: " + message);
+        LOGGER.log(jdk, PREFIX + text);
+    }
+
+    /** The line as Pauser writes it itself: the prefix, the level unless it is INFO, the message. */
+    static String line(Config.LogLevel level, String text) {
+        return level == Config.LogLevel.INFO ? PREFIX + text : PREFIX + level.name() + ": " + text;
+    }
+
+    /**
+     * True while JDK logging has its default configuration (see the class comment). Reads system properties, and
+     * once, the service providers visible to the system class loader, as the JDK does to pick its logging backend.
+     */
+    private static boolean jdkLoggingUnconfigured() {
+        if (System.getProperty("java.util.logging.config.file") != null
+                || System.getProperty("java.util.logging.config.class") != null
+                || System.getProperty("java.util.logging.manager") != null) {
+            return false;
+        }
+        Boolean custom = customLoggerFinder;
+        if (custom == null) {
+            try {
+                custom = ServiceLoader.load(System.LoggerFinder.class, ClassLoader.getSystemClassLoader()).stream()
+                        .findAny().isPresent();
+            } catch (ServiceConfigurationError | SecurityException e) {
+                custom = true; // a provider is declared, even if broken: its backend decides, not us
+            }
+            customLoggerFinder = custom;
+        }
+        return !custom;
     }
 
     /**
@@ -78,7 +128,7 @@ public final class Log {
      */
     static void stderr(String message) {
         if (threshold != Config.LogLevel.OFF) {
-            System.err.println("pauser: " + message);
+            System.err.println(PREFIX + message);
             System.err.flush();
         }
     }

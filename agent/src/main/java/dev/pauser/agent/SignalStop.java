@@ -13,6 +13,12 @@ final class SignalStop {
     }
 
     static void install(Stopper stopper) {
+        if (ModuleLayer.boot().findModule("jdk.unsupported").isEmpty()) {
+            // A JVM started with -m for a module that doesn't need it (a JDK tool, a modular app) lacks sun.misc.Signal
+            Log.warn("cannot handle SIGTERM and SIGINT (the module jdk.unsupported is not in this JVM; add "
+                    + "--add-modules jdk.unsupported); they will end the JVM without a stop");
+            return;
+        }
         for (String name : SIGNALS) {
             try {
                 Signal.handle(new Signal(name), s -> onSignal(stopper, s));

@@ -78,6 +78,8 @@ public final class Gate {
     private static volatile Thread controller;
 
     private static final CopyOnWriteArrayList<GateListener> LISTENERS = new CopyOnWriteArrayList<>();
+    private static final java.util.concurrent.atomic.AtomicReference<Runnable> FIRST_STEP_HOOK =
+            new java.util.concurrent.atomic.AtomicReference<>();
     private static volatile TrainerListener trainerListener;
     private static volatile PauseHook pauseHook;
     /** The pause hook ran for the current pause. Guarded by LOCK. */
@@ -125,6 +127,16 @@ public final class Gate {
      * of this trainer; the listener must tolerate being told of the same trainer again.
      */
     private static void trainerSeen(Worker w, Class<?> type, Object trainer) {
+        if (FIRST_STEP_HOOK.get() != null) {
+            Runnable first = FIRST_STEP_HOOK.getAndSet(null);
+            if (first != null) {
+                try {
+                    first.run();
+                } catch (Throwable t) {
+                    System.err.println("pauser: the first-step report failed: " + t);
+                }
+            }
+        }
         TrainerListener l = trainerListener;
         if (l != null) {
             l.trainerSeen(type, trainer == type ? null : trainer);
@@ -238,6 +250,14 @@ public final class Gate {
     }
 
     /** Sets who is told of each trainer object (or class, for static steps) when a thread first runs one of its steps. */
+    /**
+     * Runs {@code hook} once, on the first thread to enter a step in this JVM, before that step's body (and before the
+     * trainer listener hears of it).
+     */
+    public static void onFirstStep(Runnable hook) {
+        FIRST_STEP_HOOK.set(hook);
+    }
+
     public static void setTrainerListener(TrainerListener listener) {
         trainerListener = listener;
     }

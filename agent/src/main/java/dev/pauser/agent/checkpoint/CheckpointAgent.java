@@ -56,16 +56,19 @@ public final class CheckpointAgent {
      *
      * @param fatal prints the line(s) and ends the JVM; must not return normally in production
      * @param addStopHook registers work for the graceful stop's final safe point
+     * @param opened runs once the store is open, before anything is said about the checkpoints in it (the agent's
+     *        start line)
      * @throws DirectoryRefused when the directory cannot be used; the caller reports it (premain: exit 2)
      */
     public static Checkpointer start(Settings s, Checkpointer.Listener listener, Consumer<String> fatal,
-            Consumer<Runnable> addStopHook) {
+            Consumer<Runnable> addStopHook, Runnable opened) {
         CheckpointStore store;
         try {
             store = CheckpointStore.open(s.dir(), CheckpointStore.Options.defaults().withRetention(s.keep(), s.keepEvery()));
         } catch (CheckpointException e) {
             throw new DirectoryRefused("pauser: " + e.getMessage(), e);
         }
+        opened.run();
         for (String line : store.openReport()) {
             Log.warn(line);
         }
