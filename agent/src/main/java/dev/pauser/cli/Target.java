@@ -2,31 +2,25 @@ package dev.pauser.cli;
 
 import com.sun.tools.attach.VirtualMachine;
 import com.sun.tools.attach.VirtualMachineDescriptor;
+import dev.pauser.agent.AgentStarter;
 import dev.pauser.agent.jmx.PauserMXBean;
-import java.io.IOException;
+import java.nio.file.Paths;
 import java.util.Properties;
-import javax.management.JMX;
-import javax.management.MBeanServerConnection;
-import javax.management.MalformedObjectNameException;
-import javax.management.ObjectName;
-import javax.management.remote.JMXConnector;
-import javax.management.remote.JMXConnectorFactory;
-import javax.management.remote.JMXServiceURL;
 
 /**
- * A JMX connection to the Pauser MBean of one local JVM: attach, check that the agent is loaded, start the JVM's local
- * management agent (what {@code jcmd <pid> ManagementAgent.start_local} does), detach, connect. Close it to close the
- * connection.
+ * The Pauser agent of one local JVM, reached without any network port: attach (the JDK's own owner-only socket) to read
+ * the system properties where the agent announces its version and the path of its control socket, detach, then
+ * connect to that Unix-domain socket. Close it to close the connection.
  */
 final class Target implements AutoCloseable {
     private final String pid;
-    private final JMXConnector connector;
+    private final ControlClient client;
     private final PauserMXBean pauser;
 
-    private Target(String pid, JMXConnector connector, PauserMXBean pauser) {
+    private Target(String pid, ControlClient client) {
         this.pid = pid;
-        this.connector = connector;
-        this.pauser = pauser;
+        this.client = client;
+        this.pauser = client.proxy(PauserMXBean.class);
     }
 
     static Target connect(long pid) {
@@ -40,63 +34,38 @@ final class Target implements AutoCloseable {
     /** Takes over {@code vm}: detaches from it in every case. */
     private static Target connect(VirtualMachine vm) {
         String pid = vm.id();
-        String url;
+        String socket;
         try {
             Properties props = Jvms.systemProperties(vm);
             if (Jvms.agentVersion(props) == null) {
                 throw Jvms.notLoaded(pid);
             }
-            url = vm.startLocalManagementAgent();
-        } catch (IOException e) {
-            throw new CliException(ExitCodes.CANNOT_ATTACH, "cannot start the JMX agent of JVM " + pid + ": "
-                    + Jvms.oneLine(e));
+            socket = props.getProperty(AgentStarter.CONTROL_PROPERTY);
         } finally {
             Jvms.detach(vm);
         }
-        JMXConnector connector;
-        try {
-            connector = JMXConnectorFactory.connect(new JMXServiceURL(url));
-        } catch (IOException e) {
-            throw new CliException(ExitCodes.CANNOT_ATTACH, "cannot connect to the JMX agent of JVM " + pid + " at "
-                    + url + ": " + Jvms.oneLine(e));
+        if (socket == null) {
+            // the agent started but could not open its socket (it logged why), or it predates the socket
+            throw new CliException(ExitCodes.FAILED, "JVM " + pid + " runs the Pauser agent but has no control socket"
+                    + " (system property " + AgentStarter.CONTROL_PROPERTY + "); see that JVM's log, or use JConsole");
         }
-        try {
-            ObjectName name = new ObjectName(PauserMXBean.OBJECT_NAME);
-            MBeanServerConnection server = connector.getMBeanServerConnection();
-            if (!server.isRegistered(name)) {
-                // the agent started but could not register its MBean; it logged why in that JVM
-                throw new CliException(ExitCodes.FAILED, "JVM " + pid + " runs the Pauser agent but has no MBean "
-                        + PauserMXBean.OBJECT_NAME + "; see that JVM's log");
-            }
-            return new Target(pid, connector, JMX.newMXBeanProxy(server, name, PauserMXBean.class));
-        } catch (IOException | MalformedObjectNameException | RuntimeException e) {
-            closeQuietly(connector);
-            if (e instanceof CliException) {
-                throw (CliException) e;
-            }
-            throw new CliException(ExitCodes.FAILED, "JMX failed on JVM " + pid + ": " + Jvms.oneLine(e));
-        }
+        return new Target(pid, ControlClient.connect(pid, Paths.get(socket)));
     }
 
     String pid() {
         return pid;
     }
 
-    /** The agent's MBean. A call may throw UndeclaredThrowableException(IOException) when the JVM goes away. */
+    /**
+     * The agent's MXBean, reached over the control socket. A call throws {@link CliException} when the MBean refuses it,
+     * and UndeclaredThrowableException(IOException) when the JVM goes away.
+     */
     PauserMXBean pauser() {
         return pauser;
     }
 
     @Override
     public void close() {
-        closeQuietly(connector);
-    }
-
-    private static void closeQuietly(JMXConnector c) {
-        try {
-            c.close();
-        } catch (IOException e) {
-            // the JVM may be gone (after stop); there is nothing left to close on our side
-        }
+        client.close();
     }
 }
