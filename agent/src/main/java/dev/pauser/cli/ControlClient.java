@@ -1,9 +1,7 @@
 package dev.pauser.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pauser.agent.control.JsonRpc;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
@@ -22,6 +20,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.attribute.UserPrincipal;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import jdk.net.ExtendedSocketOptions;
 
 /**
@@ -35,6 +38,10 @@ import jdk.net.ExtendedSocketOptions;
  * wrapped in an {@link java.lang.reflect.UndeclaredThrowableException}.
  */
 final class ControlClient implements InvocationHandler, AutoCloseable {
+    private static final Map<Class<?>, Class<?>> BOXES = Map.of(boolean.class, Boolean.class, byte.class, Byte.class,
+            short.class, Short.class, int.class, Integer.class, long.class, Long.class, float.class, Float.class,
+            double.class, Double.class, char.class, Character.class);
+
     private final String pid;
     private final SocketChannel channel;
     private final InputStream in;
@@ -44,6 +51,18 @@ final class ControlClient implements InvocationHandler, AutoCloseable {
         this.pid = pid;
         this.channel = channel;
         this.in = new BufferedInputStream(Channels.newInputStream(channel));
+    }
+
+    /**
+     * Connects to a socket found under JVM {@code pid}'s name in its user's control directory; null when nobody serves
+     * it any more (the JVM that made it was killed).
+     */
+    static ControlClient connectIfServed(String pid, Path socket) {
+        try {
+            return connect(pid, socket);
+        } catch (CliException e) {
+            return null;
+        }
     }
 
     /** Connects to the socket that JVM {@code pid} published; checks that the JVM's own user serves it. */
@@ -102,7 +121,7 @@ final class ControlClient implements InvocationHandler, AutoCloseable {
         String name = method.getName();
         int arity = method.getParameterCount();
         Class<?> returns = method.getReturnType();
-        ObjectNode params = JsonNodeFactory.instance.objectNode();
+        Map<String, Object> params = new LinkedHashMap<>();
         String rpc;
         if (arity == 0 && returns != void.class && (name.startsWith("get") && name.length() > 3
                 || name.startsWith("is") && name.length() > 2 && returns == boolean.class)) {
@@ -111,49 +130,105 @@ final class ControlClient implements InvocationHandler, AutoCloseable {
         } else if (arity == 1 && returns == void.class && name.startsWith("set") && name.length() > 3) {
             rpc = JsonRpc.SET_ATTRIBUTE;
             params.put("attribute", name.substring(3));
-            params.set("value", JsonRpc.MAPPER.valueToTree(args[0]));
+            params.put("value", args[0]);
         } else {
             rpc = JsonRpc.INVOKE;
-            params.put("operation", name);
-            ArrayNode arguments = params.putArray("arguments");
-            ArrayNode signature = params.putArray("signature");
-            for (int i = 0; i < arity; i++) {
-                arguments.add(JsonRpc.MAPPER.<JsonNode>valueToTree(args[i]));
-                signature.add(method.getParameterTypes()[i].getName());
+            List<String> signature = new ArrayList<>();
+            for (Class<?> p : method.getParameterTypes()) {
+                signature.add(p.getName());
             }
+            params.put("operation", name);
+            params.put("arguments", args == null ? List.of() : Arrays.asList(args));
+            params.put("signature", signature);
         }
-        JsonNode result = call(rpc, params, name);
+        Object result = call(rpc, params, name);
         if (returns == void.class) {
             return null;
         }
-        if (result.isNull() && returns.isPrimitive()) {
-            throw new CliException(ExitCodes.FAILED, "JVM " + pid + " answered " + name + " with no value");
-        }
-        return JsonRpc.MAPPER.convertValue(result, JsonRpc.MAPPER.constructType(method.getGenericReturnType()));
+        return convert(result, method);
     }
 
     /** Sends one request and returns its result; a JSON-RPC error is thrown as a {@link CliException}. */
-    private JsonNode call(String method, ObjectNode params, String what) throws IOException {
+    private Object call(String method, Map<String, Object> params, String what) throws IOException {
         long id = nextId++;
-        ByteBuffer request = ByteBuffer.wrap(JsonRpc.line(JsonRpc.request(id, method, params)));
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
+        try (JsonGenerator g = Json.FACTORY.createGenerator(bytes)) {
+            g.writeStartObject();
+            g.writeStringField("jsonrpc", JsonRpc.VERSION);
+            g.writeNumberField("id", id);
+            g.writeStringField("method", method);
+            g.writeFieldName("params");
+            Json.write(g, params);
+            g.writeEndObject();
+        }
+        bytes.write('\n');
+        ByteBuffer request = ByteBuffer.wrap(bytes.toByteArray());
         while (request.hasRemaining()) {
             channel.write(request);
         }
-        JsonNode response = JsonRpc.MAPPER.readTree(readLine());
-        JsonNode error = response.get("error");
-        if (error != null && error.isObject()) {
-            String message = error.path("message").asText("");
-            int code = error.path("code").asInt();
-            if (code == JsonRpc.NOT_ALLOWED) {
+        Object parsed = Json.parse(readLine());
+        if (!(parsed instanceof Map)) {
+            throw new IOException("JVM " + pid + " sent a response that is not a JSON object");
+        }
+        Map<?, ?> response = (Map<?, ?>) parsed;
+        if (response.get("error") instanceof Map) {
+            Map<?, ?> error = (Map<?, ?>) response.get("error");
+            String message = String.valueOf(error.get("message"));
+            Object code = error.get("code");
+            if (code instanceof Number && ((Number) code).intValue() == JsonRpc.NOT_ALLOWED) {
                 throw new CliException(ExitCodes.CANNOT_ATTACH, "JVM " + pid + " refused the connection: " + message);
             }
             throw new CliException(ExitCodes.FAILED, "JVM " + pid + ": " + what + " failed: " + message);
         }
-        if (!response.path("id").isIntegralNumber() || response.path("id").asLong() != id
-                || !response.has("result")) {
+        Object answered = response.get("id");
+        if (!(answered instanceof Number) || ((Number) answered).longValue() != id || !response.containsKey("result")) {
             throw new IOException("JVM " + pid + " sent a response that does not answer request " + id);
         }
         return response.get("result");
+    }
+
+    /**
+     * A result as the method's return type: simple types directly; anything else (arrays, records, beans) through
+     * Jackson's object mapper, loaded only then.
+     */
+    private Object convert(Object v, Method method) throws IOException {
+        Class<?> r = method.getReturnType();
+        if (v == null) {
+            if (r.isPrimitive()) {
+                throw new IOException("JVM " + pid + " answered " + method.getName() + " with no value");
+            }
+            return null;
+        }
+        Class<?> boxed = r.isPrimitive() ? BOXES.get(r) : r;
+        if (boxed == String.class && v instanceof String || boxed == Boolean.class && v instanceof Boolean) {
+            return v;
+        }
+        if (v instanceof Number && Number.class.isAssignableFrom(boxed)) {
+            Number n = (Number) v;
+            if (boxed == Long.class) {
+                return n.longValue();
+            } else if (boxed == Integer.class) {
+                return n.intValue();
+            } else if (boxed == Double.class) {
+                return n.doubleValue();
+            } else if (boxed == Float.class) {
+                return n.floatValue();
+            } else if (boxed == Short.class) {
+                return n.shortValue();
+            } else if (boxed == Byte.class) {
+                return n.byteValue();
+            }
+        }
+        if (boxed == Character.class && v instanceof String && ((String) v).length() == 1) {
+            return ((String) v).charAt(0);
+        }
+        try {
+            ObjectMapper mapper = new ObjectMapper();
+            return mapper.convertValue(v, mapper.constructType(method.getGenericReturnType()));
+        } catch (IllegalArgumentException e) {
+            throw new IOException("JVM " + pid + " answered " + method.getName() + " with a value that is not a "
+                    + method.getGenericReturnType().getTypeName() + ": " + Jvms.oneLine(e));
+        }
     }
 
     /** One response line, bounded: a peer that never ends its line can't make this command hold unbounded memory. */

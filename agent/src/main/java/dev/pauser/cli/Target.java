@@ -3,14 +3,17 @@ package dev.pauser.cli;
 import com.sun.tools.attach.VirtualMachine;
 import com.sun.tools.attach.VirtualMachineDescriptor;
 import dev.pauser.agent.AgentStarter;
+import dev.pauser.agent.control.ControlDirectory;
 import dev.pauser.agent.jmx.PauserMXBean;
+import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.Properties;
 
 /**
- * The Pauser agent of one local JVM, reached without any network port: attach (the JDK's own owner-only socket) to read
- * the system properties where the agent announces its version and the path of its control socket, detach, then
- * connect to that Unix-domain socket. Close it to close the connection.
+ * The Pauser agent of one local JVM, reached without any network port, over the agent's owner-only Unix-domain control
+ * socket. The socket's path is where the agent puts it by default, or else what the JVM announces in its system
+ * properties, read through the Attach API (the JDK's own owner-only socket, as jcmd uses): there the agent also says
+ * whether it is loaded at all. Close it to close the connection.
  */
 final class Target implements AutoCloseable {
     private final String pid;
@@ -23,7 +26,19 @@ final class Target implements AutoCloseable {
         this.pauser = client.proxy(PauserMXBean.class);
     }
 
+    /**
+     * The agent of JVM {@code pid}. Its socket is first looked for where the agent puts it by default (its user's
+     * control directory, under the pid's name), which spares the Attach API's start-up and the JVM an attach; where
+     * none answers, the JVM is asked through the Attach API.
+     */
     static Target connect(long pid) {
+        String id = Long.toString(pid);
+        for (Path socket : ControlDirectory.published(pid)) {
+            ControlClient client = ControlClient.connectIfServed(id, socket);
+            if (client != null) {
+                return new Target(id, client);
+            }
+        }
         return connect(Jvms.attach(pid));
     }
 

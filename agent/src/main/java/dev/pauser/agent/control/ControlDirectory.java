@@ -15,7 +15,9 @@ import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
+import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
@@ -28,7 +30,7 @@ import java.util.regex.Pattern;
  * private directory instead, removed with the socket. Paths stay under the ~107-byte limit of a socket address: a long
  * {@code java.io.tmpdir} gives way to {@code /tmp}.
  */
-final class ControlDirectory {
+public final class ControlDirectory {
     /** sun_path is 108 bytes on Linux, with its terminating NUL; leave a margin. */
     static final int MAX_PATH_BYTES = 100;
     private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
@@ -72,10 +74,11 @@ final class ControlDirectory {
     static Socket newSocket(UserPrincipal me, Consumer<String> log) throws IOException {
         Path base = Paths.get(System.getProperty("java.io.tmpdir", "/tmp")).toAbsolutePath();
         String name = ProcessHandle.current().pid() + "-" + randomHex() + ".sock";
-        Path shared = base.resolve("pauser-" + userTag(me));
+        String tag = userTag(Paths.get("/proc/self"), me);
+        Path shared = base.resolve("pauser-" + tag);
         if (bytes(shared.resolve(name)) > MAX_PATH_BYTES) {
             base = Paths.get("/tmp");
-            shared = base.resolve("pauser-" + userTag(me));
+            shared = base.resolve("pauser-" + tag);
         }
         String problem = prepare(shared, me);
         if (problem == null) {
@@ -100,6 +103,11 @@ final class ControlDirectory {
         } catch (UnsupportedOperationException e) {
             return "can't be made owner-only on this file system";
         }
+        return problem(dir, me);
+    }
+
+    /** What makes {@code dir} unfit to hold {@code me}'s sockets, or null if it is fit. */
+    private static String problem(Path dir, UserPrincipal me) throws IOException {
         PosixFileAttributes a = Files.readAttributes(dir, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         if (a.isSymbolicLink() || !a.isDirectory()) {
             return "is not a directory (a link or a file)";
@@ -155,17 +163,45 @@ final class ControlDirectory {
         }
     }
 
-    /** The uid where the file system tells it, else the user name reduced to safe characters. */
-    private static String userTag(UserPrincipal me) {
+    /**
+     * The sockets JVM {@code pid} may serve in its user's control directory under {@code /tmp}, for a client that knows
+     * the pid only: the names that pid's servers take, in a directory that passes the same checks as when a server
+     * made it (owned by the process's user, 0700, not a link). Empty where there is none, or it can't be read (another
+     * user's directory, no {@code /proc}); the client then asks the JVM itself for its socket.
+     */
+    public static List<Path> published(long pid) {
+        Path proc = Paths.get("/proc", Long.toString(pid));
+        List<Path> found = new ArrayList<>();
         try {
-            Object uid = Files.getAttribute(Paths.get("/proc/self"), "unix:uid");
+            UserPrincipal owner = Files.getOwner(proc);
+            Path dir = Paths.get("/tmp", "pauser-" + userTag(proc, owner));
+            if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS) || problem(dir, owner) != null) {
+                return found;
+            }
+            try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, pid + "-*.sock")) {
+                for (Path p : entries) {
+                    if (SOCKET_NAME.matcher(p.getFileName().toString()).matches()) {
+                        found.add(p);
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not readable from here: the client falls back to the Attach API
+        }
+        return found;
+    }
+
+    /** The uid of {@code proc}'s process where the file system tells it, else the user name in safe characters. */
+    private static String userTag(Path proc, UserPrincipal user) {
+        try {
+            Object uid = Files.getAttribute(proc, "unix:uid");
             if (uid instanceof Integer) {
                 return uid.toString();
             }
         } catch (IOException | RuntimeException e) {
             // not Linux
         }
-        return me.getName().replaceAll("[^A-Za-z0-9._-]", "_");
+        return user.getName().replaceAll("[^A-Za-z0-9._-]", "_");
     }
 
     private static String randomHex() {

@@ -208,7 +208,7 @@ public final class ControlServer {
             log.accept("refused a control connection from user " + peer.getName() + " (this JVM serves "
                     + me.getName() + " and root only)");
             c.closeAfterWrite = true;
-            c.send(JsonRpc.line(JsonRpc.error(null, JsonRpc.NOT_ALLOWED, "user " + peer.getName()
+            c.send(MBeanCalls.line(MBeanCalls.error(null, JsonRpc.NOT_ALLOWED, "user " + peer.getName()
                     + " may not control this JVM; it belongs to user " + me.getName(), null)));
         } else {
             c.deadline = System.currentTimeMillis() + IDLE_MILLIS;
@@ -292,7 +292,7 @@ public final class ControlServer {
 
         private void tooLong() {
             closeAfterWrite = true; // the rest of the line can't be told from a next request
-            send(JsonRpc.line(JsonRpc.error(null, JsonRpc.INVALID_REQUEST, "request longer than "
+            send(MBeanCalls.line(MBeanCalls.error(null, JsonRpc.INVALID_REQUEST, "request longer than "
                     + JsonRpc.MAX_REQUEST_BYTES + " bytes", null)));
         }
 
@@ -314,9 +314,9 @@ public final class ControlServer {
             byte[] r;
             try {
                 JsonNode answer = line.length == 0 || isBlank(line) ? null : calls.answer(line, line.length);
-                r = answer == null ? null : JsonRpc.line(answer);
+                r = answer == null ? null : MBeanCalls.line(answer);
             } catch (RuntimeException | Error e) {
-                r = JsonRpc.line(JsonRpc.error(null, JsonRpc.INTERNAL_ERROR, String.valueOf(e), null));
+                r = MBeanCalls.line(MBeanCalls.error(null, JsonRpc.INTERNAL_ERROR, String.valueOf(e), null));
             }
             response = r;
             answered.add(this);

@@ -1,12 +1,5 @@
 package dev.pauser.agent.control;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.StreamReadConstraints;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.nio.charset.StandardCharsets;
 
 /**
  * The message shapes of the control channel: JSON-RPC 2.0 (https://www.jsonrpc.org/specification), one JSON object per
@@ -20,7 +13,8 @@ import java.nio.charset.StandardCharsets;
  *
  * A result is the attribute's or operation's value as JSON ({@code null} for void); an exception thrown by the MBean is
  * the error {@link #MBEAN_THREW} with its message, and {@code data.exception} naming its class. Shared by the agent's
- * server and the command line's client, so both sides agree on names and limits.
+ * server ({@link MBeanCalls}) and the command line's client, so both sides agree on names and limits; each side encodes
+ * with the Jackson it loads cheapest (the command line only Jackson's streaming core, to start fast).
  */
 public final class JsonRpc {
     public static final String VERSION = "2.0";
@@ -47,69 +41,9 @@ public final class JsonRpc {
     public static final int MAX_REQUEST_BYTES = 64 * 1024;
     /** The longest response line the client reads: results are attribute values, far below this. */
     public static final int MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
-
-    /** Jackson bounded to what fits one request: both sides parse input they do not control. */
-    public static final ObjectMapper MAPPER = new ObjectMapper(JsonFactory.builder()
-            .streamReadConstraints(StreamReadConstraints.builder()
-                    .maxNestingDepth(64)
-                    .maxNumberLength(1000)
-                    .maxStringLength(MAX_RESPONSE_BYTES)
-                    .maxNameLength(1024)
-                    .build())
-            .build());
+    /** The deepest nesting of arrays and objects either side parses. */
+    public static final int MAX_DEPTH = 64;
 
     private JsonRpc() {
-    }
-
-    public static ObjectNode request(long id, String method, ObjectNode params) {
-        ObjectNode r = JsonNodeFactory.instance.objectNode();
-        r.put("jsonrpc", VERSION);
-        r.put("id", id);
-        r.put("method", method);
-        r.set("params", params);
-        return r;
-    }
-
-    public static ObjectNode result(JsonNode id, JsonNode result) {
-        ObjectNode r = JsonNodeFactory.instance.objectNode();
-        r.put("jsonrpc", VERSION);
-        r.set("id", id == null ? JsonNodeFactory.instance.nullNode() : id);
-        r.set("result", result == null ? JsonNodeFactory.instance.nullNode() : result);
-        return r;
-    }
-
-    /** An error response; {@code exception} (may be null) goes into {@code data.exception}. */
-    public static ObjectNode error(JsonNode id, int code, String message, String exception) {
-        ObjectNode e = JsonNodeFactory.instance.objectNode();
-        e.put("code", code);
-        e.put("message", message);
-        if (exception != null) {
-            e.putObject("data").put("exception", exception);
-        }
-        ObjectNode r = JsonNodeFactory.instance.objectNode();
-        r.put("jsonrpc", VERSION);
-        r.set("id", id == null ? JsonNodeFactory.instance.nullNode() : id);
-        r.set("error", e);
-        return r;
-    }
-
-    /** One message as the bytes of one line. */
-    public static byte[] line(JsonNode message) {
-        try {
-            byte[] json = MAPPER.writeValueAsBytes(message);
-            byte[] line = new byte[json.length + 1];
-            System.arraycopy(json, 0, line, 0, json.length);
-            line[json.length] = '\n';
-            return line;
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            // a tree of plain nodes always serializes; this would be a bug here
-            throw new IllegalStateException("cannot write a JSON-RPC message: " + e.getMessage(), e);
-        }
-    }
-
-    /** For messages in exceptions: a peer's text, cut short and on one line. */
-    public static String excerpt(byte[] bytes, int length) {
-        String s = new String(bytes, 0, Math.min(length, 200), StandardCharsets.UTF_8);
-        return s.replaceAll("\\p{Cntrl}", " ").strip();
     }
 }

@@ -1,6 +1,9 @@
 package dev.pauser.agent.control;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -40,6 +43,16 @@ final class MBeanCalls {
             Map.entry("java.math.BigInteger", java.math.BigInteger.class),
             Map.entry("java.math.BigDecimal", java.math.BigDecimal.class));
 
+    /** Jackson bounded to what fits one request: requests are input this JVM does not control. */
+    static final ObjectMapper MAPPER = new ObjectMapper(JsonFactory.builder()
+            .streamReadConstraints(StreamReadConstraints.builder()
+                    .maxNestingDepth(JsonRpc.MAX_DEPTH)
+                    .maxNumberLength(1000)
+                    .maxStringLength(JsonRpc.MAX_REQUEST_BYTES)
+                    .maxNameLength(JsonRpc.MAX_REQUEST_BYTES)
+                    .build())
+            .build());
+
     private final MBeanServer server;
     private final ObjectName name;
 
@@ -55,18 +68,18 @@ final class MBeanCalls {
     JsonNode answer(byte[] line, int length) {
         JsonNode message;
         try {
-            message = JsonRpc.MAPPER.readTree(line, 0, length);
+            message = MAPPER.readTree(line, 0, length);
         } catch (java.io.IOException e) {
-            return JsonRpc.error(null, JsonRpc.PARSE_ERROR, "not JSON: " + oneLine(e.getMessage()), null);
+            return error(null, JsonRpc.PARSE_ERROR, "not JSON: " + oneLine(e.getMessage()), null);
         }
         if (message == null || message.isMissingNode()) {
-            return JsonRpc.error(null, JsonRpc.INVALID_REQUEST, "empty request", null);
+            return error(null, JsonRpc.INVALID_REQUEST, "empty request", null);
         }
         if (!message.isArray()) {
             return answer(message);
         }
         if (message.isEmpty()) {
-            return JsonRpc.error(null, JsonRpc.INVALID_REQUEST, "empty batch", null);
+            return error(null, JsonRpc.INVALID_REQUEST, "empty batch", null);
         }
         ArrayNode responses = JsonNodeFactory.instance.arrayNode();
         for (JsonNode request : message) {
@@ -81,12 +94,12 @@ final class MBeanCalls {
     /** One request object; null for a notification (a request without an id), which gets no response. */
     private JsonNode answer(JsonNode request) {
         if (!request.isObject()) {
-            return JsonRpc.error(null, JsonRpc.INVALID_REQUEST, "a request is a JSON object", null);
+            return error(null, JsonRpc.INVALID_REQUEST, "a request is a JSON object", null);
         }
         JsonNode id = request.get("id");
         boolean notification = id == null;
         if (id != null && !(id.isTextual() || id.isIntegralNumber() || id.isNull())) {
-            return JsonRpc.error(null, JsonRpc.INVALID_REQUEST, "id must be a string, an integer or null", null);
+            return error(null, JsonRpc.INVALID_REQUEST, "id must be a string, an integer or null", null);
         }
         JsonNode response = execute(request, id);
         return notification ? null : response;
@@ -94,37 +107,37 @@ final class MBeanCalls {
 
     private JsonNode execute(JsonNode request, JsonNode id) {
         if (!JsonRpc.VERSION.equals(text(request.get("jsonrpc")))) {
-            return JsonRpc.error(id, JsonRpc.INVALID_REQUEST, "jsonrpc must be \"2.0\"", null);
+            return error(id, JsonRpc.INVALID_REQUEST, "jsonrpc must be \"2.0\"", null);
         }
         String method = text(request.get("method"));
         if (method == null) {
-            return JsonRpc.error(id, JsonRpc.INVALID_REQUEST, "method must be a string", null);
+            return error(id, JsonRpc.INVALID_REQUEST, "method must be a string", null);
         }
         JsonNode params = request.get("params");
         if (params != null && !params.isObject()) {
-            return JsonRpc.error(id, JsonRpc.INVALID_PARAMS, "params must be an object", null);
+            return error(id, JsonRpc.INVALID_PARAMS, "params must be an object", null);
         }
         try {
             switch (method) {
                 case JsonRpc.GET_ATTRIBUTE:
-                    return JsonRpc.result(id, toJson(server.getAttribute(name, required(params, "attribute"))));
+                    return result(id, toJson(server.getAttribute(name, required(params, "attribute"))));
                 case JsonRpc.SET_ATTRIBUTE:
-                    return JsonRpc.result(id, setAttribute(params));
+                    return result(id, setAttribute(params));
                 case JsonRpc.INVOKE:
-                    return JsonRpc.result(id, invoke(params));
+                    return result(id, invoke(params));
                 default:
-                    return JsonRpc.error(id, JsonRpc.METHOD_NOT_FOUND, "no method '" + method + "'; methods: "
+                    return error(id, JsonRpc.METHOD_NOT_FOUND, "no method '" + method + "'; methods: "
                             + JsonRpc.GET_ATTRIBUTE + ", " + JsonRpc.SET_ATTRIBUTE + ", " + JsonRpc.INVOKE, null);
             }
         } catch (BadParams e) {
-            return JsonRpc.error(id, JsonRpc.INVALID_PARAMS, e.getMessage(), null);
+            return error(id, JsonRpc.INVALID_PARAMS, e.getMessage(), null);
         } catch (JMException | RuntimeException e) {
             Throwable thrown = thrownByMBean(e);
             if (thrown == null) {
                 // the MBean server's own complaint: no such attribute or operation, a wrong type
-                return JsonRpc.error(id, JsonRpc.INVALID_PARAMS, oneLine(describe(e)), e.getClass().getName());
+                return error(id, JsonRpc.INVALID_PARAMS, oneLine(describe(e)), e.getClass().getName());
             }
-            return JsonRpc.error(id, JsonRpc.MBEAN_THREW, oneLine(describe(thrown)), thrown.getClass().getName());
+            return error(id, JsonRpc.MBEAN_THREW, oneLine(describe(thrown)), thrown.getClass().getName());
         }
     }
 
@@ -179,7 +192,7 @@ final class MBeanCalls {
             return null;
         }
         try {
-            return JsonRpc.MAPPER.treeToValue(value, c);
+            return MAPPER.treeToValue(value, c);
         } catch (java.io.IOException | IllegalArgumentException e) {
             throw new BadParams("'" + value + "' is not a " + type);
         }
@@ -236,7 +249,45 @@ final class MBeanCalls {
         if (value instanceof java.util.Date) {
             return f.numberNode(((java.util.Date) value).getTime());
         }
-        return JsonRpc.MAPPER.valueToTree(value);
+        return MAPPER.valueToTree(value);
+    }
+
+    static ObjectNode result(JsonNode id, JsonNode result) {
+        ObjectNode r = response(id);
+        r.set("result", result == null ? JsonNodeFactory.instance.nullNode() : result);
+        return r;
+    }
+
+    /** An error response; {@code exception} (may be null) goes into {@code data.exception}. */
+    static ObjectNode error(JsonNode id, int code, String message, String exception) {
+        ObjectNode r = response(id);
+        ObjectNode e = r.putObject("error");
+        e.put("code", code);
+        e.put("message", message);
+        if (exception != null) {
+            e.putObject("data").put("exception", exception);
+        }
+        return r;
+    }
+
+    private static ObjectNode response(JsonNode id) {
+        ObjectNode r = JsonNodeFactory.instance.objectNode();
+        r.put("jsonrpc", JsonRpc.VERSION);
+        r.set("id", id == null ? JsonNodeFactory.instance.nullNode() : id);
+        return r;
+    }
+
+    /** One message as the bytes of one line. */
+    static byte[] line(JsonNode message) {
+        try {
+            byte[] json = MAPPER.writeValueAsBytes(message);
+            byte[] line = java.util.Arrays.copyOf(json, json.length + 1);
+            line[json.length] = '\n';
+            return line;
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            // a tree of plain nodes always serializes; this would be a bug here
+            throw new IllegalStateException("cannot write a JSON-RPC message: " + e.getMessage(), e);
+        }
     }
 
     /** What the MBean itself threw, unwrapped from the MBean server's envelopes; null if the server complained. */
