@@ -47,6 +47,8 @@ public final class ControlServer {
     private final MBeanCalls calls;
     private final UserPrincipal me;
     private final Consumer<String> log;
+    /** {@link #IDLE_MILLIS}, shorter in tests. */
+    private final long idleMillis;
     private final ExecutorService callThreads;
     /** Connections whose call has finished, handed back by call threads to the selector thread. */
     private final Queue<Connection> answered = new ConcurrentLinkedQueue<>();
@@ -54,7 +56,8 @@ public final class ControlServer {
     private volatile boolean closed;
 
     private ControlServer(ServerSocketChannel channel, ControlDirectory.Socket socket, MBeanCalls calls, UserPrincipal me,
-            Consumer<String> log) throws IOException {
+            Consumer<String> log, long idleMillis) throws IOException {
+        this.idleMillis = idleMillis;
         this.channel = channel;
         this.socket = socket;
         this.calls = calls;
@@ -73,14 +76,14 @@ public final class ControlServer {
      * Binds the socket (so its path can be published as soon as this returns) and starts the thread serving it.
      * {@code log} receives the rare lines worth telling the user (a refused peer, an unexpected failure).
      */
-    static ControlServer start(MBeanCalls calls, Consumer<String> log) throws IOException {
+    static ControlServer start(MBeanCalls calls, Consumer<String> log, long idleMillis) throws IOException {
         UserPrincipal me = ControlDirectory.currentUser();
         ControlDirectory.Socket socket = ControlDirectory.newSocket(me, log);
         ServerSocketChannel channel = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
             channel.bind(UnixDomainSocketAddress.of(socket.path()));
             channel.configureBlocking(false);
-            ControlServer server = new ControlServer(channel, socket, calls, me, log);
+            ControlServer server = new ControlServer(channel, socket, calls, me, log, idleMillis);
             Thread t = new Thread(server::serve, "pauser-control");
             t.setDaemon(true);
             t.start();
@@ -95,7 +98,7 @@ public final class ControlServer {
     /** Serves the MBean registered as {@code name} on {@code server}. */
     public static ControlServer start(javax.management.MBeanServer server, javax.management.ObjectName name,
             Consumer<String> log) throws IOException {
-        return start(new MBeanCalls(server, name), log);
+        return start(new MBeanCalls(server, name), log, IDLE_MILLIS);
     }
 
     /** The socket's path, for the command line to find. */
@@ -211,7 +214,7 @@ public final class ControlServer {
             c.send(MBeanCalls.line(MBeanCalls.error(null, JsonRpc.NOT_ALLOWED, "user " + peer.getName()
                     + " may not control this JVM; it belongs to user " + me.getName(), null)));
         } else {
-            c.deadline = System.currentTimeMillis() + IDLE_MILLIS;
+            c.deadline = System.currentTimeMillis() + idleMillis;
             c.key.interestOps(SelectionKey.OP_READ);
         }
     }
@@ -339,7 +342,7 @@ public final class ControlServer {
 
         private void send(byte[] bytes) {
             out = ByteBuffer.wrap(bytes);
-            deadline = System.currentTimeMillis() + IDLE_MILLIS;
+            deadline = System.currentTimeMillis() + idleMillis;
             try {
                 write();
             } catch (IOException e) {
@@ -368,7 +371,7 @@ public final class ControlServer {
                 dispatch(end);
                 return;
             }
-            deadline = System.currentTimeMillis() + IDLE_MILLIS;
+            deadline = System.currentTimeMillis() + idleMillis;
             key.interestOps(SelectionKey.OP_READ);
         }
 
