@@ -136,6 +136,36 @@ final class Jvms {
         return env;
     }
 
+    /**
+     * What the Attach API shows as a JVM's display name (its main class or jar, then the program's arguments), read
+     * from {@code /proc/<pid>/cmdline} for a JVM the Attach API does not list; empty where that can't be read.
+     */
+    static String displayName(long pid) {
+        List<String> args;
+        try {
+            byte[] raw = Files.readAllBytes(Paths.get("/proc", Long.toString(pid), "cmdline"));
+            args = List.of(new String(raw, StandardCharsets.UTF_8).split("\0"));
+        } catch (IOException | RuntimeException e) {
+            return "";
+        }
+        for (int i = 1; i < args.size(); i++) {
+            String a = args.get(i);
+            if (OPTIONS_WITH_VALUE.contains(a)) {
+                i++; // its value is not the main class
+            } else if (a.equals("-jar") || a.equals("-m") || a.equals("--module")) {
+                return String.join(" ", args.subList(Math.min(i + 1, args.size()), args.size()));
+            } else if (!a.startsWith("-")) {
+                return String.join(" ", args.subList(i, args.size()));
+            }
+        }
+        return "";
+    }
+
+    /** The java launcher's options that take their value as the next word. */
+    private static final java.util.Set<String> OPTIONS_WITH_VALUE = java.util.Set.of("-cp", "-classpath",
+            "--class-path", "-p", "--module-path", "--upgrade-module-path", "--add-modules", "--limit-modules",
+            "--add-reads", "--add-exports", "--add-opens", "--patch-module", "--enable-native-access");
+
     /** pauser.jar: the jar this class was loaded from, which is also the agent. */
     static Path ownJar() {
         Path p;

@@ -32,6 +32,17 @@ final class Target implements AutoCloseable {
      * none answers, the JVM is asked through the Attach API.
      */
     static Target connect(long pid) {
+        Target published = published(pid);
+        return published != null ? published : connect(Jvms.attach(pid));
+    }
+
+    static Target connect(VirtualMachineDescriptor d) {
+        Target published = published(Long.parseLong(d.id()));
+        return published != null ? published : connect(Jvms.attach(d));
+    }
+
+    /** The agent of {@code pid} through a socket in its default place, or null where none answers. */
+    private static Target published(long pid) {
         String id = Long.toString(pid);
         for (Path socket : ControlDirectory.published(pid)) {
             ControlClient client = ControlClient.connectIfServed(id, socket);
@@ -39,11 +50,7 @@ final class Target implements AutoCloseable {
                 return new Target(id, client);
             }
         }
-        return connect(Jvms.attach(pid));
-    }
-
-    static Target connect(VirtualMachineDescriptor d) {
-        return connect(Jvms.attach(d));
+        return null;
     }
 
     /** Takes over {@code vm}: detaches from it in every case. */

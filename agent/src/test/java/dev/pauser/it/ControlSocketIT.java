@@ -45,9 +45,15 @@ class ControlSocketIT {
     @TempDir
     Path dir;
 
+    /**
+     * The first JVM refuses attach ({@code -XX:+DisableAttachMechanism}): the command line reaches it through its
+     * socket alone, and no other tool on this machine can start a JMX agent in it meanwhile, so a listener would be the
+     * command line's doing. The second gets the agent through {@code pauser attach}.
+     */
     @Test
     void noCommandLeavesTheJvmListeningOnATcpPort() throws Exception {
-        try (ChildJvm child = CliIT.trainerWithAgent(dir, "10")) {
+        try (ChildJvm child = ChildJvm.builder().agent("dir=" + dir).jvmArg("-XX:+DisableAttachMechanism")
+                .main(Trainer.class, "--steps", "6000", "--delay-ms", "10", "--log").start()) {
             child.awaitLine("done step=3", Duration.ofSeconds(60));
             String pid = Long.toString(child.pid());
             assertNoTcpListener(child, "before any command");
@@ -57,7 +63,10 @@ class ControlSocketIT {
                 assertEquals(0, r.exit(), r.toString());
                 assertNoTcpListener(child, "after pauser " + String.join(" ", command));
             }
-            assertTrue(CliIT.pauser("list").out().contains(pid + " "), "list does not show the run");
+            CliIT.Result list = CliIT.pauser("list");
+            assertTrue(java.util.regex.Pattern.compile("(?m)^" + pid + "\\s+RUNNING\\s+\\d+\\s+"
+                    + Trainer.class.getName() + " --steps 6000").matcher(list.out()).find(),
+                    "list does not show the run that refuses attach:\n" + list);
             CliIT.Result stop = CliIT.pauser("stop", pid, "--wait=60s");
             assertEquals(0, stop.exit(), stop.toString());
             assertEquals(0, child.awaitExit(Duration.ofSeconds(60)), child.output());

@@ -191,6 +191,34 @@ public final class ControlDirectory {
         return found;
     }
 
+    /**
+     * The pids that have a socket in the current user's control directory under {@code /tmp}: the JVMs running the
+     * agent that a command can reach even where the Attach API does not list them ({@code -XX:+DisableAttachMechanism}).
+     * A stale socket's pid may be among them; connecting tells.
+     */
+    public static List<Long> publishedPids() {
+        List<Long> pids = new ArrayList<>();
+        try {
+            Path self = Paths.get("/proc/self");
+            UserPrincipal me = Files.getOwner(self);
+            Path dir = Paths.get("/tmp", "pauser-" + userTag(self, me));
+            if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS) || problem(dir, me) != null) {
+                return pids;
+            }
+            try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, "*.sock")) {
+                for (Path p : entries) {
+                    String name = p.getFileName().toString();
+                    if (SOCKET_NAME.matcher(name).matches()) {
+                        pids.add(Long.parseLong(name.substring(0, name.indexOf('-'))));
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // no /proc, or nothing readable: the Attach API's list is all there is
+        }
+        return pids;
+    }
+
     /** The uid of {@code proc}'s process where the file system tells it, else the user name in safe characters. */
     private static String userTag(Path proc, UserPrincipal user) {
         try {
