@@ -309,7 +309,13 @@ public final class ControlServer {
             in.compact();
             key.interestOps(0);
             deadline = 0;
-            callThreads.execute(() -> call(line));
+            try {
+                callThreads.execute(() -> call(line));
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // closing down (or, against the connection limit, no thread free): answer rather than stop serving
+                closeAfterWrite = true;
+                send(MBeanCalls.line(MBeanCalls.error(null, JsonRpc.INTERNAL_ERROR, "busy: " + e.getMessage(), null)));
+            }
         }
 
         /** On a call thread. */
