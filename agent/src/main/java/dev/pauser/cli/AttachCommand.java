@@ -75,7 +75,7 @@ final class AttachCommand implements Callable<Integer> {
         return ExitCodes.OK;
     }
 
-    /** Lists every agent option under the usage, with what it accepts and its default, as {@link Config} defines them. */
+    /** Lists every agent option under the usage, what it accepts and its default, as {@link Config} defines them. */
     static void describeOptions(CommandLine attach) {
         List<String> lines = new ArrayList<>();
         lines.add("");

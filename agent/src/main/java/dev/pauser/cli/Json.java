@@ -72,7 +72,7 @@ final class Json {
         }
     }
 
-    /** Reads one value at the parser's next token: maps, lists, String, Integer/Long/BigInteger, Double, Boolean, null. */
+    /** Reads the value at the parser's next token: maps, lists, String, Integer/Long/BigInteger, Double, Boolean, null. */
     static Object read(JsonParser p) throws IOException {
         JsonToken t = p.currentToken() == null ? p.nextToken() : p.currentToken();
         if (t == null) {

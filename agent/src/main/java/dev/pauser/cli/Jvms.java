@@ -4,6 +4,7 @@ import com.sun.tools.attach.AttachNotSupportedException;
 import com.sun.tools.attach.VirtualMachine;
 import com.sun.tools.attach.VirtualMachineDescriptor;
 import dev.pauser.agent.AgentStarter;
+import dev.pauser.agent.control.ControlDirectory;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -48,7 +49,7 @@ final class Jvms {
         UserPrincipal owner = ControlClient.processOwner(id);
         boolean jvm = owner != null && Files.exists(Paths.get(PERF_DATA_ROOT, "hsperfdata_" + owner.getName(), id));
         UserPrincipal me = ControlClient.processOwner("self");
-        if (owner != null && me != null && !owner.equals(me) && !isRoot(me)) {
+        if (owner != null && me != null && !owner.equals(me) && !ControlDirectory.isRoot(me)) {
             // The JDK's attach socket and Pauser's control socket serve their own user only (and root).
             throw new CliException(jvm ? ExitCodes.CANNOT_ATTACH : ExitCodes.NOT_FOUND, jvm
                     ? "JVM " + pid + " belongs to user " + owner.getName() + "; run pauser as " + owner.getName()
@@ -74,10 +75,6 @@ final class Jvms {
                     + (alive ? " (process " + pid + " is not a Java VM this user can attach to)" : ""));
         }
         return attach(found);
-    }
-
-    private static boolean isRoot(UserPrincipal user) {
-        return "root".equals(user.getName()) || "0".equals(user.getName());
     }
 
     static VirtualMachine attach(VirtualMachineDescriptor d) {

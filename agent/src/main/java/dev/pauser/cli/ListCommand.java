@@ -1,8 +1,8 @@
 package dev.pauser.cli;
 
 import com.sun.tools.attach.VirtualMachineDescriptor;
-import dev.pauser.agent.jmx.PauserMXBean;
 import dev.pauser.agent.control.ControlDirectory;
+import dev.pauser.agent.jmx.PauserMXBean;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -48,7 +48,8 @@ final class ListCommand implements Callable<Integer> {
         }
         List<Map<String, Object>> rows = new ArrayList<>();
         if (!jvms.isEmpty() || !unlisted.isEmpty()) {
-            ExecutorService pool = Executors.newFixedThreadPool(Math.min(PARALLEL, jvms.size() + unlisted.size()), r -> {
+            int threads = Math.min(PARALLEL, jvms.size() + unlisted.size());
+            ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
                 Thread t = new Thread(r, "pauser-list");
                 t.setDaemon(true); // a JVM that never answers must not keep this command alive
                 return t;
@@ -56,7 +57,8 @@ final class ListCommand implements Callable<Integer> {
             try {
                 List<Future<Map<String, Object>>> probes = new ArrayList<>();
                 for (VirtualMachineDescriptor d : jvms) {
-                    probes.add(pool.submit(() -> probe(Long.parseLong(d.id()), d.displayName(), () -> Target.connect(d))));
+                    long pid = Long.parseLong(d.id());
+                    probes.add(pool.submit(() -> probe(pid, d.displayName(), () -> Target.connect(d))));
                 }
                 for (long pid : unlisted) {
                     probes.add(pool.submit(() -> probe(pid, Jvms.displayName(pid), () -> Target.connect(pid))));

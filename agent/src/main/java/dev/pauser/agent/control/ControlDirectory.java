@@ -65,7 +65,8 @@ public final class ControlDirectory {
                 .lookupPrincipalByName(System.getProperty("user.name"));
     }
 
-    static boolean isRoot(UserPrincipal user) {
+    /** Whether {@code user} is uid 0, which both ends of the control channel let through. */
+    public static boolean isRoot(UserPrincipal user) {
         // uid 0 shows as its name, or as "0" where the user database has no entry for it
         return "root".equals(user.getName()) || "0".equals(user.getName());
     }
@@ -193,7 +194,7 @@ public final class ControlDirectory {
 
     /**
      * The pids that have a socket in the current user's control directory under {@code /tmp}: the JVMs running the
-     * agent that a command can reach even where the Attach API does not list them ({@code -XX:+DisableAttachMechanism}).
+     * agent that a command can reach even where the Attach API does not list them (attach disabled).
      * A stale socket's pid may be among them; connecting tells.
      */
     public static List<Long> publishedPids() {

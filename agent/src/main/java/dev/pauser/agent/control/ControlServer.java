@@ -55,8 +55,8 @@ public final class ControlServer {
     private int connections;
     private volatile boolean closed;
 
-    private ControlServer(ServerSocketChannel channel, ControlDirectory.Socket socket, MBeanCalls calls, UserPrincipal me,
-            Consumer<String> log, long idleMillis) throws IOException {
+    private ControlServer(ServerSocketChannel channel, ControlDirectory.Socket socket, MBeanCalls calls,
+            UserPrincipal me, Consumer<String> log, long idleMillis) throws IOException {
         this.idleMillis = idleMillis;
         this.channel = channel;
         this.socket = socket;
