@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.tools.attach.VirtualMachine;
+import dev.pauser.agent.control.ControlDirectory;
 import dev.pauser.fixture.ControlProbe;
 import dev.pauser.fixture.Trainer;
 import java.io.ByteArrayOutputStream;
@@ -67,9 +68,12 @@ class ControlSocketIT {
             assertTrue(java.util.regex.Pattern.compile("(?m)^" + pid + "\\s+RUNNING\\s+\\d+\\s+"
                     + Trainer.class.getName() + " --steps 6000").matcher(list.out()).find(),
                     "list does not show the run that refuses attach:\n" + list);
+            List<Path> sockets = ControlDirectory.published(child.pid());
+            assertEquals(1, sockets.size(), "the socket in its default place: " + sockets);
             CliIT.Result stop = CliIT.pauser("stop", pid, "--wait=60s");
             assertEquals(0, stop.exit(), stop.toString());
             assertEquals(0, child.awaitExit(Duration.ofSeconds(60)), child.output());
+            assertFalse(Files.exists(sockets.get(0), LinkOption.NOFOLLOW_LINKS), "the JVM exited leaving its socket");
         }
         try (ChildJvm child = ChildJvm.builder().noAgent()
                 .main(Trainer.class, "--steps", "6000", "--delay-ms", "10", "--log").start()) {
