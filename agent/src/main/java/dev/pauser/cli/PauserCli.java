@@ -32,9 +32,6 @@ public final class PauserCli implements Runnable {
     @Spec
     CommandSpec spec;
 
-    /** picocli's system property naming the types whose built-in converters it should not register. */
-    private static final String CONVERTER_EXCLUDES = "picocli.converters.excludes";
-
     /**
      * The subcommands by name, in the order the usage lists them. The names repeat the commands' annotations (checked by
      * a test) so that picking one reads no annotation of the others.
@@ -54,11 +51,6 @@ public final class PauserCli implements Runnable {
     }
 
     public static void main(String[] args) {
-        // picocli registers converters for java.sql and java.time types by reflection, loading those modules' classes;
-        // no option here has such a type (timeouts have their own converter), and skipping them saves start-up time
-        if (System.getProperty(CONVERTER_EXCLUDES) == null) {
-            System.setProperty(CONVERTER_EXCLUDES, "java\\.sql\\..*,java\\.time\\..*");
-        }
         System.exit(execute(args));
     }
 
