@@ -2,6 +2,7 @@ package dev.pauser.agent;
 
 import dev.pauser.agent.checkpoint.CheckpointAgent;
 import dev.pauser.agent.checkpoint.Checkpointer;
+import dev.pauser.agent.control.ControlServer;
 import dev.pauser.agent.jmx.PauserControl;
 import dev.pauser.agent.jmx.PauserMBean;
 import dev.pauser.agent.jmx.PauserMXBean;
@@ -14,6 +15,7 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.function.Consumer;
 import javax.management.MBeanServer;
+import javax.management.ObjectName;
 
 /**
  * Sets the agent up, once per JVM, after {@link PauserAgent} has put the jar on the bootstrap path. Loaded by the
@@ -25,6 +27,8 @@ public final class AgentStarter {
     public static final String DIR_PROPERTY = "pauser.agent.dir";
     /** Why the last late load of the agent did not start (bad options), for the attaching tool. */
     public static final String ERROR_PROPERTY = "pauser.agent.error";
+    /** The path of the agent's control socket, where the {@code pauser} command line connects. */
+    public static final String CONTROL_PROPERTY = "pauser.agent.control";
 
     private static boolean started;
 
@@ -114,6 +118,7 @@ public final class AgentStarter {
         }
         Gate.start();
         housekeeping.start();
+        startControlSocket();
         System.setProperty(VERSION_PROPERTY, version);
         System.setProperty(DIR_PROPERTY, dir.toString());
         System.clearProperty(ERROR_PROPERTY);
@@ -198,6 +203,22 @@ public final class AgentStarter {
         } catch (Exception e) {
             Log.error("cannot register the JMX MBean dev.pauser:type=Pauser: " + e);
             return null;
+        }
+    }
+
+    /**
+     * The command line's way in: an owner-only Unix-domain socket, published in {@link #CONTROL_PROPERTY} before the
+     * agent announces itself, so a command that sees the version also finds the socket. Removed when the JVM exits.
+     */
+    private static void startControlSocket() {
+        try {
+            ControlServer control = ControlServer.start(ManagementFactory.getPlatformMBeanServer(),
+                    new ObjectName(PauserMXBean.OBJECT_NAME), Log::warn);
+            Runtime.getRuntime().addShutdownHook(new Thread(control::close, "pauser-control-exit"));
+            System.setProperty(CONTROL_PROPERTY, control.path().toString());
+        } catch (Exception e) {
+            Log.error("cannot open the control socket for the pauser command line: " + e
+                    + "; JMX (JConsole) still works");
         }
     }
 

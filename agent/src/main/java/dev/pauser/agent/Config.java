@@ -253,6 +253,15 @@ public final class Config {
         return Collections.unmodifiableMap(m);
     }
 
+    /** Every option with the values it accepts, in words (what a bad value's error says is expected). */
+    public static Map<String, String> allowedValues() {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (Option<?> o : OPTIONS.values()) {
+            m.put(o.key, o.allowed);
+        }
+        return Collections.unmodifiableMap(m);
+    }
+
     /** The options as given (not defaults), for the log line at start-up. */
     public Map<String, String> given() {
         return Collections.unmodifiableMap(raw);

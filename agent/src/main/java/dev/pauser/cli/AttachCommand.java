@@ -10,9 +10,11 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
@@ -26,8 +28,8 @@ final class AttachCommand implements Callable<Integer> {
     long pid;
 
     @Parameters(index = "1..*", paramLabel = "<key=value>",
-            description = "Agent options, as after -javaagent:pauser.jar= (dir, onSignal, graceSeconds, pauseAtStep, "
-                    + "log); separate words or one comma-separated word.")
+            description = "Agent options, as after -javaagent:pauser.jar= (listed below); separate words or one "
+                    + "comma-separated word.")
     List<String> options = new ArrayList<>();
 
     @Mixin
@@ -71,6 +73,35 @@ final class AttachCommand implements Callable<Integer> {
         out.print(Output.object("pid", pid, "loaded", true, "alreadyLoaded", false, "version", version),
                 "loaded the Pauser agent " + version + " into JVM " + pid + (args.isEmpty() ? "" : " with " + args));
         return ExitCodes.OK;
+    }
+
+    /** Lists every agent option under the usage, what it accepts and its default, as {@link Config} defines them. */
+    static void describeOptions(CommandLine attach) {
+        List<String> lines = new ArrayList<>();
+        lines.add("");
+        lines.add("Agent options (the JVM's own -Dpauser.<key> and PAUSER_<KEY> settings apply where not given):");
+        Map<String, String> defaults = Config.defaults();
+        Config.allowedValues().forEach((key, allowed) -> {
+            String d = defaults.get(key);
+            wrap(lines, String.format(Locale.ROOT, "  %-18s %s; default %s", key + "=", allowed,
+                    d.isEmpty() ? "none" : d));
+        });
+        attach.getCommandSpec().usageMessage().footer(lines.toArray(new String[0]));
+    }
+
+    /** Adds {@code line} folded at the usage's width, continuation lines under the description column. */
+    private static void wrap(List<String> lines, String line) {
+        int width = 80;
+        String indent = " ".repeat(21);
+        while (line.length() > width) {
+            int cut = line.lastIndexOf(' ', width);
+            if (cut <= indent.length()) {
+                break;
+            }
+            lines.add(line.substring(0, cut));
+            line = indent + line.substring(cut + 1);
+        }
+        lines.add(line);
     }
 
     /**

@@ -22,16 +22,56 @@ final class ExitCodes {
     private ExitCodes() {
     }
 
-    /** The list printed under "Exit codes:" in every command's usage. */
+    /** Every code and what it means, for the top-level usage. */
     static Map<String, String> descriptions() {
         Map<String, String> m = new LinkedHashMap<>();
         m.put(OK + "", "success");
-        m.put(FAILED + "", "the command failed (the JVM rejected the agent options, is stopping, or the connection broke)");
+        m.put(FAILED + "", "the command failed (the JVM refused it or the agent options, is stopping, a checkpoint "
+                + "failed, or the connection broke)");
         m.put(USAGE + "", "bad command line");
-        m.put(NOT_FOUND + "", "no JVM with that pid, or the Pauser agent is not loaded in it");
+        m.put(NOT_FOUND + "", "no JVM with that pid, or the Pauser agent is not loaded in it; no such checkpoint path");
         m.put(TIMED_OUT + "", "--wait timed out");
-        m.put(CANNOT_ATTACH + "", "cannot attach to the JVM (another user, attach disabled, attach refused)");
+        m.put(CANNOT_ATTACH + "", "cannot reach the JVM (another user's, attach disabled, attach refused)");
         m.put(CORRUPT + "", "verify: a checkpoint is corrupt, or there is none; inspect: a manifest can't be read");
         return m;
+    }
+
+    /** The codes {@code command} can exit with, worded for it: each command's usage lists only its own. */
+    static Map<String, String> forCommand(String command) {
+        Map<String, String> m = new LinkedHashMap<>();
+        switch (command) {
+            case "list":
+                m.put(OK + "", "success (also when no JVM runs the agent)");
+                m.put(USAGE + "", "bad command line");
+                return m;
+            case "inspect":
+            case "verify":
+                m.put(OK + "", command.equals("verify") ? "every checkpoint verifies" : "every manifest reads");
+                m.put(USAGE + "", "bad command line");
+                m.put(NOT_FOUND + "", "no such path, or it is a file");
+                m.put(CORRUPT + "", command.equals("verify")
+                        ? "a checkpoint does not verify, or the directory holds none"
+                        : "a manifest can't be read, or the directory holds no checkpoint");
+                return m;
+            case "attach":
+                m.put(OK + "", "the agent is loaded (also when it already was)");
+                m.put(FAILED + "", "the JVM rejected the agent options, or the agent did not start there");
+                m.put(USAGE + "", "bad command line");
+                m.put(NOT_FOUND + "", "no JVM with that pid");
+                m.put(CANNOT_ATTACH + "", "cannot attach to the JVM (another user's, attach disabled, attach refused)");
+                return m;
+            default: // the commands that talk to a running agent: status, pause, resume, checkpoint, stop
+                m.put(OK + "", "success");
+                m.put(FAILED + "", command.equals("checkpoint")
+                        ? "the checkpoint failed, the JVM refused the request or is stopping, or the connection broke"
+                        : "the JVM refused the request or is stopping, or the connection broke");
+                m.put(USAGE + "", "bad command line");
+                m.put(NOT_FOUND + "", "no JVM with that pid, or the Pauser agent is not loaded in it");
+                if (!command.equals("status") && !command.equals("resume")) {
+                    m.put(TIMED_OUT + "", "--wait timed out");
+                }
+                m.put(CANNOT_ATTACH + "", "cannot reach the JVM (another user's, attach disabled, attach refused)");
+                return m;
+        }
     }
 }

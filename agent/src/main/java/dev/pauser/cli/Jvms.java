@@ -4,18 +4,24 @@ import com.sun.tools.attach.AttachNotSupportedException;
 import com.sun.tools.attach.VirtualMachine;
 import com.sun.tools.attach.VirtualMachineDescriptor;
 import dev.pauser.agent.AgentStarter;
+import dev.pauser.agent.control.ControlDirectory;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.nio.file.attribute.UserPrincipal;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 
 /** Finding and attaching to local JVMs through the Attach API, as jcmd and JConsole do. */
 final class Jvms {
+    /** Where every HotSpot JVM keeps its performance-data file, whatever java.io.tmpdir says (Linux). */
+    private static final String PERF_DATA_ROOT = "/tmp";
+
     private Jvms() {
     }
 
@@ -26,21 +32,45 @@ final class Jvms {
     }
 
     /**
-     * Attaches to {@code pid}. Only to a JVM the Attach API lists: on Linux, attaching means sending SIGQUIT, which
-     * would kill a process that is not a JVM, so a pid is never attached to blindly.
+     * Attaches to {@code pid}. Only to a JVM: on Linux, attaching means sending SIGQUIT, which would kill a process that
+     * is not a JVM, so a pid is never attached to blindly. A JVM announces itself with its performance-data file
+     * ({@code /tmp/hsperfdata_<user>/<pid>}), which is what the Attach API's list reads too; looking for that one file
+     * rather than listing every JVM saves most of a command's start-up.
      */
     static VirtualMachine attach(long pid) {
         if (pid == ProcessHandle.current().pid()) {
             throw new CliException(ExitCodes.NOT_FOUND, "pid " + pid + " is this pauser command itself");
         }
+        String id = Long.toString(pid);
+        Optional<ProcessHandle> process = ProcessHandle.of(pid);
+        if (process.isEmpty()) {
+            throw new CliException(ExitCodes.NOT_FOUND, "no JVM with pid " + pid);
+        }
+        UserPrincipal owner = ControlClient.processOwner(id);
+        boolean jvm = owner != null && Files.exists(Paths.get(PERF_DATA_ROOT, "hsperfdata_" + owner.getName(), id));
+        UserPrincipal me = ControlClient.processOwner("self");
+        if (owner != null && me != null && !owner.equals(me) && !ControlDirectory.isRoot(me)) {
+            // The JDK's attach socket and Pauser's control socket serve their own user only (and root).
+            throw new CliException(jvm ? ExitCodes.CANNOT_ATTACH : ExitCodes.NOT_FOUND, jvm
+                    ? "JVM " + pid + " belongs to user " + owner.getName() + "; run pauser as " + owner.getName()
+                    : "no JVM with pid " + pid + " (process " + pid + " belongs to user " + owner.getName()
+                            + " and is not a Java VM pauser can see)");
+        }
+        if (jvm) {
+            try {
+                return VirtualMachine.attach(id);
+            } catch (AttachNotSupportedException | IOException e) {
+                throw new CliException(ExitCodes.CANNOT_ATTACH, "cannot attach to JVM " + id + ": " + oneLine(e));
+            }
+        }
         VirtualMachineDescriptor found = null;
         for (VirtualMachineDescriptor d : VirtualMachine.list()) {
-            if (d.id().equals(Long.toString(pid))) {
+            if (d.id().equals(id)) {
                 found = d;
             }
         }
         if (found == null) {
-            boolean alive = ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+            boolean alive = process.get().isAlive();
             throw new CliException(ExitCodes.NOT_FOUND, "no JVM with pid " + pid
                     + (alive ? " (process " + pid + " is not a Java VM this user can attach to)" : ""));
         }
@@ -102,6 +132,36 @@ final class Jvms {
         }
         return env;
     }
+
+    /**
+     * What the Attach API shows as a JVM's display name (its main class or jar, then the program's arguments), read
+     * from {@code /proc/<pid>/cmdline} for a JVM the Attach API does not list; empty where that can't be read.
+     */
+    static String displayName(long pid) {
+        List<String> args;
+        try {
+            byte[] raw = Files.readAllBytes(Paths.get("/proc", Long.toString(pid), "cmdline"));
+            args = List.of(new String(raw, StandardCharsets.UTF_8).split("\0"));
+        } catch (IOException | RuntimeException e) {
+            return "";
+        }
+        for (int i = 1; i < args.size(); i++) {
+            String a = args.get(i);
+            if (OPTIONS_WITH_VALUE.contains(a)) {
+                i++; // its value is not the main class
+            } else if (a.equals("-jar") || a.equals("-m") || a.equals("--module")) {
+                return String.join(" ", args.subList(Math.min(i + 1, args.size()), args.size()));
+            } else if (!a.startsWith("-")) {
+                return String.join(" ", args.subList(i, args.size()));
+            }
+        }
+        return "";
+    }
+
+    /** The java launcher's options that take their value as the next word. */
+    private static final java.util.Set<String> OPTIONS_WITH_VALUE = java.util.Set.of("-cp", "-classpath",
+            "--class-path", "-p", "--module-path", "--upgrade-module-path", "--add-modules", "--limit-modules",
+            "--add-reads", "--add-exports", "--add-opens", "--patch-module", "--enable-native-access");
 
     /** pauser.jar: the jar this class was loaded from, which is also the agent. */
     static Path ownJar() {

@@ -1,22 +1,27 @@
 package dev.pauser.cli;
 
 import com.sun.tools.attach.VirtualMachineDescriptor;
+import dev.pauser.agent.control.ControlDirectory;
 import dev.pauser.agent.jmx.PauserMXBean;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 @Command(name = "list", mixinStandardHelpOptions = true,
         description = {"List the local JVMs that run the Pauser agent: pid, state, step, main class.",
-            "JVMs of other users, JVMs that refuse attach and JVMs without the agent are left out."})
+            "JVMs of other users and JVMs without the agent are left out; so are JVMs that refuse attach, unless",
+            "their agent's socket is in its default place."})
 final class ListCommand implements Callable<Integer> {
     /** Attaching waits for a slow or busy JVM; several at once keep one such JVM from holding up the list. */
     private static final int PARALLEL = 4;
@@ -29,9 +34,22 @@ final class ListCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         List<VirtualMachineDescriptor> jvms = Jvms.list();
+        // JVMs whose agent serves a socket in this user's control directory but that the Attach API does not list
+        // (attach disabled): reachable all the same
+        Set<Long> listed = new HashSet<>();
+        for (VirtualMachineDescriptor d : jvms) {
+            listed.add(Long.parseLong(d.id()));
+        }
+        List<Long> unlisted = new ArrayList<>();
+        for (long pid : ControlDirectory.publishedPids()) {
+            if (listed.add(pid) && pid != ProcessHandle.current().pid()) {
+                unlisted.add(pid);
+            }
+        }
         List<Map<String, Object>> rows = new ArrayList<>();
-        if (!jvms.isEmpty()) {
-            ExecutorService pool = Executors.newFixedThreadPool(Math.min(PARALLEL, jvms.size()), r -> {
+        if (!jvms.isEmpty() || !unlisted.isEmpty()) {
+            int threads = Math.min(PARALLEL, jvms.size() + unlisted.size());
+            ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
                 Thread t = new Thread(r, "pauser-list");
                 t.setDaemon(true); // a JVM that never answers must not keep this command alive
                 return t;
@@ -39,7 +57,11 @@ final class ListCommand implements Callable<Integer> {
             try {
                 List<Future<Map<String, Object>>> probes = new ArrayList<>();
                 for (VirtualMachineDescriptor d : jvms) {
-                    probes.add(pool.submit(() -> probe(d)));
+                    long pid = Long.parseLong(d.id());
+                    probes.add(pool.submit(() -> probe(pid, d.displayName(), () -> Target.connect(d))));
+                }
+                for (long pid : unlisted) {
+                    probes.add(pool.submit(() -> probe(pid, Jvms.displayName(pid), () -> Target.connect(pid))));
                 }
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(PROBE_SECONDS);
                 for (Future<Map<String, Object>> f : probes) {
@@ -61,12 +83,11 @@ final class ListCommand implements Callable<Integer> {
     }
 
     /** The row for one JVM, or null when it does not run the agent or cannot be reached. */
-    private static Map<String, Object> probe(VirtualMachineDescriptor d) {
-        try (Target target = Target.connect(d)) {
+    private static Map<String, Object> probe(long pid, String displayName, Supplier<Target> connect) {
+        try (Target target = connect.get()) {
             PauserMXBean p = target.pauser();
-            String displayName = d.displayName();
             String main = displayName.isBlank() ? "" : displayName.trim().split("\\s+", 2)[0];
-            return Output.object("pid", Long.parseLong(d.id()), "mainClass", main, "displayName", displayName,
+            return Output.object("pid", pid, "mainClass", main, "displayName", displayName,
                     "state", p.getState(), "step", p.getStep(), "version", p.getVersion());
         } catch (RuntimeException e) {
             return null; // no agent there, attach refused, gone meanwhile: not ours to list

@@ -1,13 +1,15 @@
 package dev.pauser.cli;
 
 import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.SerializableString;
 import com.fasterxml.jackson.core.io.CharacterEscapes;
 import com.fasterxml.jackson.core.io.SerializedString;
 import dev.pauser.agent.snapshot.Visible;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import picocli.CommandLine.Model.CommandSpec;
@@ -24,7 +26,7 @@ final class Output {
      * on some terminals) and the line separators and bidirectional overrides {@link Visible} escapes, so that a key from
      * a checkpoint can't drive the terminal of someone reading the JSON either.
      */
-    private static final ObjectMapper JSON = new ObjectMapper(new JsonFactory().setCharacterEscapes(new TerminalSafe()));
+    private static final JsonFactory JSON = new JsonFactory().setCharacterEscapes(new TerminalSafe());
 
     private static final class TerminalSafe extends CharacterEscapes {
         private static final long serialVersionUID = 1L;
@@ -55,11 +57,13 @@ final class Output {
     void print(Object value, String text) {
         PrintWriter out = command.commandLine().getOut();
         if (json) {
-            try {
-                out.println(JSON.writeValueAsString(value));
-            } catch (JsonProcessingException e) {
-                throw new IllegalStateException("cannot write JSON: " + e.getMessage(), e);
+            StringWriter line = new StringWriter();
+            try (JsonGenerator g = JSON.createGenerator(line)) {
+                Json.write(g, value);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot write JSON: " + e.getMessage(), e);
             }
+            out.println(line);
         } else {
             out.println(text);
         }

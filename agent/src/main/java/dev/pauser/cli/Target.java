@@ -2,101 +2,92 @@ package dev.pauser.cli;
 
 import com.sun.tools.attach.VirtualMachine;
 import com.sun.tools.attach.VirtualMachineDescriptor;
+import dev.pauser.agent.AgentStarter;
+import dev.pauser.agent.control.ControlDirectory;
 import dev.pauser.agent.jmx.PauserMXBean;
-import java.io.IOException;
+import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.util.Properties;
-import javax.management.JMX;
-import javax.management.MBeanServerConnection;
-import javax.management.MalformedObjectNameException;
-import javax.management.ObjectName;
-import javax.management.remote.JMXConnector;
-import javax.management.remote.JMXConnectorFactory;
-import javax.management.remote.JMXServiceURL;
 
 /**
- * A JMX connection to the Pauser MBean of one local JVM: attach, check that the agent is loaded, start the JVM's local
- * management agent (what {@code jcmd <pid> ManagementAgent.start_local} does), detach, connect. Close it to close the
- * connection.
+ * The Pauser agent of one local JVM, reached without any network port, over the agent's owner-only Unix-domain control
+ * socket. The socket's path is where the agent puts it by default, or else what the JVM announces in its system
+ * properties, read through the Attach API (the JDK's own owner-only socket, as jcmd uses): there the agent also says
+ * whether it is loaded at all. Close it to close the connection.
  */
 final class Target implements AutoCloseable {
     private final String pid;
-    private final JMXConnector connector;
+    private final ControlClient client;
     private final PauserMXBean pauser;
 
-    private Target(String pid, JMXConnector connector, PauserMXBean pauser) {
+    private Target(String pid, ControlClient client) {
         this.pid = pid;
-        this.connector = connector;
-        this.pauser = pauser;
+        this.client = client;
+        this.pauser = client.proxy(PauserMXBean.class);
     }
 
+    /**
+     * The agent of JVM {@code pid}. Its socket is first looked for where the agent puts it by default (its user's
+     * control directory, under the pid's name), which spares the Attach API's start-up and the JVM an attach; where
+     * none answers, the JVM is asked through the Attach API.
+     */
     static Target connect(long pid) {
-        return connect(Jvms.attach(pid));
+        Target published = published(pid);
+        return published != null ? published : connect(Jvms.attach(pid));
     }
 
     static Target connect(VirtualMachineDescriptor d) {
-        return connect(Jvms.attach(d));
+        Target published = published(Long.parseLong(d.id()));
+        return published != null ? published : connect(Jvms.attach(d));
+    }
+
+    /** The agent of {@code pid} through a socket in its default place, or null where none answers. */
+    private static Target published(long pid) {
+        String id = Long.toString(pid);
+        for (Path socket : ControlDirectory.published(pid)) {
+            ControlClient client = ControlClient.connectIfServed(id, socket);
+            if (client != null) {
+                return new Target(id, client);
+            }
+        }
+        return null;
     }
 
     /** Takes over {@code vm}: detaches from it in every case. */
     private static Target connect(VirtualMachine vm) {
         String pid = vm.id();
-        String url;
+        String socket;
         try {
             Properties props = Jvms.systemProperties(vm);
             if (Jvms.agentVersion(props) == null) {
                 throw Jvms.notLoaded(pid);
             }
-            url = vm.startLocalManagementAgent();
-        } catch (IOException e) {
-            throw new CliException(ExitCodes.CANNOT_ATTACH, "cannot start the JMX agent of JVM " + pid + ": "
-                    + Jvms.oneLine(e));
+            socket = props.getProperty(AgentStarter.CONTROL_PROPERTY);
         } finally {
             Jvms.detach(vm);
         }
-        JMXConnector connector;
-        try {
-            connector = JMXConnectorFactory.connect(new JMXServiceURL(url));
-        } catch (IOException e) {
-            throw new CliException(ExitCodes.CANNOT_ATTACH, "cannot connect to the JMX agent of JVM " + pid + " at "
-                    + url + ": " + Jvms.oneLine(e));
+        if (socket == null) {
+            // the agent started but could not open its socket (it logged why), or it predates the socket
+            throw new CliException(ExitCodes.FAILED, "JVM " + pid + " runs the Pauser agent but has no control socket"
+                    + " (system property " + AgentStarter.CONTROL_PROPERTY + "); see that JVM's log, or use JConsole");
         }
-        try {
-            ObjectName name = new ObjectName(PauserMXBean.OBJECT_NAME);
-            MBeanServerConnection server = connector.getMBeanServerConnection();
-            if (!server.isRegistered(name)) {
-                // the agent started but could not register its MBean; it logged why in that JVM
-                throw new CliException(ExitCodes.FAILED, "JVM " + pid + " runs the Pauser agent but has no MBean "
-                        + PauserMXBean.OBJECT_NAME + "; see that JVM's log");
-            }
-            return new Target(pid, connector, JMX.newMXBeanProxy(server, name, PauserMXBean.class));
-        } catch (IOException | MalformedObjectNameException | RuntimeException e) {
-            closeQuietly(connector);
-            if (e instanceof CliException) {
-                throw (CliException) e;
-            }
-            throw new CliException(ExitCodes.FAILED, "JMX failed on JVM " + pid + ": " + Jvms.oneLine(e));
-        }
+        return new Target(pid, ControlClient.connect(pid, Paths.get(socket)));
     }
 
     String pid() {
         return pid;
     }
 
-    /** The agent's MBean. A call may throw UndeclaredThrowableException(IOException) when the JVM goes away. */
+    /**
+     * The agent's MXBean, reached over the control socket. A call throws {@link CliException} when the MBean refuses it,
+     * and UndeclaredThrowableException(IOException) when the JVM goes away.
+     */
     PauserMXBean pauser() {
         return pauser;
     }
 
     @Override
     public void close() {
-        closeQuietly(connector);
-    }
-
-    private static void closeQuietly(JMXConnector c) {
-        try {
-            c.close();
-        } catch (IOException e) {
-            // the JVM may be gone (after stop); there is nothing left to close on our side
-        }
+        client.close();
     }
 }

@@ -275,6 +275,22 @@ class CliIT {
         Result pauseHelp = pauser("pause", "--help");
         assertEquals(0, pauseHelp.exit(), pauseHelp.toString());
         assertTrue(pauseHelp.out().contains("--wait"), pauseHelp.out());
+        assertTrue(pauseHelp.out().contains("  4   --wait timed out"), pauseHelp.out());
+        // each command lists its own exit codes only
+        Result statusHelp = pauser("status", "--help");
+        assertFalse(statusHelp.out().contains("  4   "), statusHelp.out());
+        assertFalse(statusHelp.out().contains("  6   "), statusHelp.out());
+        Result inspectHelp = pauser("inspect", "--help");
+        assertTrue(inspectHelp.out().contains("  6   "), inspectHelp.out());
+        assertFalse(inspectHelp.out().contains("  5   "), inspectHelp.out());
+        // attach lists every agent option with its default
+        Result attachHelp = pauser("attach", "--help");
+        for (String option : List.of("dir=", "onSignal=", "graceSeconds=", "every=", "interval=", "keep=", "keepEvery=",
+                "resume=", "onMismatch=", "async=", "checkpointOnPause=", "pauseAtStep=", "log=")) {
+            assertTrue(attachHelp.out().contains("\n  " + option), "attach --help lacks " + option + ":\n"
+                    + attachHelp.out());
+        }
+        assertTrue(attachHelp.out().contains("default ./pauser"), attachHelp.out());
 
         Result version = pauser("--version");
         assertEquals(0, version.exit(), version.toString());
@@ -290,6 +306,10 @@ class CliIT {
         Result badPid = pauser("status", "abc");
         assertEquals(2, badPid.exit(), badPid.toString());
         assertTrue(badPid.oneErrorLine().endsWith("(see pauser status --help)"), badPid.toString());
+        Result misspelt = pauser("pasue", "1");
+        assertEquals(2, misspelt.exit(), misspelt.toString());
+        assertTrue(misspelt.oneErrorLine().startsWith("pauser: unknown command 'pasue'; did you mean pause"),
+                misspelt.toString());
     }
 
     /** A pid no process has now: counted down from Linux's largest possible pid (2^22 - 1), rarely handed out. */

@@ -101,6 +101,26 @@ class CliOutputIT {
         assertTrue(JSON.readTree(all.out()).get(0).has("error"), all.toString());
     }
 
+    /** A path that is no checkpoint: one line saying what is there, exit 3; a directory without checkpoints: exit 6. */
+    @Test
+    void inspectAndVerifySayOnceWhatAPathThatIsNoCheckpointIs() throws Exception {
+        Path missing = dir.resolve("no-such-run");
+        for (String command : List.of("inspect", "verify")) {
+            CliIT.Result r = CliIT.pauser(command, missing.toString());
+            assertEquals(3, r.exit(), r.toString());
+            assertEquals("pauser: " + missing + ": no such file or directory", r.oneErrorLine());
+        }
+        Path file = Files.writeString(dir.resolve("notes.txt"), "not a checkpoint");
+        CliIT.Result r = CliIT.pauser("inspect", file.toString());
+        assertEquals(3, r.exit(), r.toString());
+        assertEquals("pauser: " + file + ": is a file; give a checkpoint (a ckpt-<step> directory) or the directory "
+                + "holding them", r.oneErrorLine());
+        Path empty = Files.createDirectory(dir.resolve("empty"));
+        r = CliIT.pauser("verify", empty.toString());
+        assertEquals(6, r.exit(), r.toString());
+        assertEquals("pauser: " + empty + ": holds no checkpoint (ckpt-<step> directories)", r.oneErrorLine());
+    }
+
     @Test
     void aLateAttachThatCantCheckpointLeavesOneCleanLineAndTrainingGoesOn() throws Exception {
         // a field no codec takes: checkpoints are off after the attach, training isn't
