@@ -47,6 +47,11 @@ public final class AgentStarter {
             Log.warn("the agent is already loaded in this JVM; ignoring the second load (options '" + args + "')");
             return;
         }
+        if (!lateAttach && StepReport.isTool(System.getProperty("sun.java.command"), agentJar)) {
+            // JAVA_TOOL_OPTIONS gives the agent to every JVM, jcmd and pauser itself included: a tool trains nothing,
+            // and must neither resume nor take the checkpoint directory's lock from the run it was started to control
+            return;
+        }
         Config config;
         try {
             config = Config.load(args, System.getProperties(), System.getenv());
@@ -118,7 +123,9 @@ public final class AgentStarter {
         }
         Gate.start();
         housekeeping.start();
-        startControlSocket();
+        if (mbean[0] != null) {
+            startControlSocket();
+        }
         System.setProperty(VERSION_PROPERTY, version);
         System.setProperty(DIR_PROPERTY, dir.toString());
         System.clearProperty(ERROR_PROPERTY);
@@ -211,12 +218,18 @@ public final class AgentStarter {
      * agent announces itself, so a command that sees the version also finds the socket. Removed when the JVM exits.
      */
     private static void startControlSocket() {
+        if (ModuleLayer.boot().findModule("jdk.net").isEmpty()) {
+            // SO_PEERCRED, which keeps other users out, lives there: no socket rather than one open to everyone
+            Log.warn("no control socket for the pauser command line: the module jdk.net is not in this JVM; add "
+                    + "--add-modules jdk.net, or use JConsole");
+            return;
+        }
         try {
             ControlServer control = ControlServer.start(ManagementFactory.getPlatformMBeanServer(),
                     new ObjectName(PauserMXBean.OBJECT_NAME), Log::warn);
             Runtime.getRuntime().addShutdownHook(new Thread(control::close, "pauser-control-exit"));
             System.setProperty(CONTROL_PROPERTY, control.path().toString());
-        } catch (Exception e) {
+        } catch (Exception | LinkageError e) {
             Log.error("cannot open the control socket for the pauser command line: " + e
                     + "; JMX (JConsole) still works");
         }

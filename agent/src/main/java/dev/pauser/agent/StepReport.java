@@ -133,24 +133,47 @@ final class StepReport {
      * included), or the {@code pauser} command line itself.
      */
     static String programMainClass(String javaCommand, String agentJar) {
-        if (javaCommand == null || javaCommand.isBlank()) {
-            return null;
-        }
-        String first = javaCommand.trim().split("\\s+", 2)[0];
-        String main = first;
-        if (first.endsWith(".jar")) {
-            if (new File(first).getAbsoluteFile().equals(new File(agentJar).getAbsoluteFile())) {
-                return null;
-            }
-            main = jarMainClass(first);
-        } else if (first.contains("/")) {
-            main = first.substring(first.indexOf('/') + 1); // -m module/class
-        }
+        String main = launchedMainClass(javaCommand, agentJar);
         if (main == null || main.startsWith("jdk.") || main.startsWith("sun.") || main.startsWith("com.sun.")
                 || main.startsWith("dev.pauser.cli.")) {
             return null;
         }
         return main;
+    }
+
+    /**
+     * Whether this JVM runs a tool rather than a program that could train: the {@code pauser} command line, or a JDK
+     * tool ({@code jps}, {@code jcmd}, {@code jshell}, ...) that picked the agent up from {@code JAVA_TOOL_OPTIONS}.
+     * The source launcher ({@code java Train.java}) runs a program, so it is no tool.
+     */
+    static boolean isTool(String javaCommand, String agentJar) {
+        String main = launchedMainClass(javaCommand, agentJar);
+        if (main == null) {
+            return false;
+        }
+        if (main.startsWith("com.sun.tools.javac.launcher.")) {
+            return false;
+        }
+        return main.startsWith("jdk.") || main.startsWith("sun.") || main.startsWith("com.sun.")
+                || main.startsWith("dev.pauser.cli.");
+    }
+
+    /** The main class named by {@code sun.java.command}; {@code dev.pauser.cli.} for pauser.jar itself; or null. */
+    private static String launchedMainClass(String javaCommand, String agentJar) {
+        if (javaCommand == null || javaCommand.isBlank()) {
+            return null;
+        }
+        String first = javaCommand.trim().split("\\s+", 2)[0];
+        if (first.endsWith(".jar")) {
+            if (new File(first).getAbsoluteFile().equals(new File(agentJar).getAbsoluteFile())) {
+                return "dev.pauser.cli.";
+            }
+            return jarMainClass(first);
+        }
+        if (first.contains("/")) {
+            return first.substring(first.indexOf('/') + 1); // -m module/class
+        }
+        return first;
     }
 
     private static String jarMainClass(String jar) {

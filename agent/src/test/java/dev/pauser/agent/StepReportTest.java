@@ -1,7 +1,9 @@
 package dev.pauser.agent;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
 import java.io.FileOutputStream;
@@ -36,6 +38,23 @@ class StepReportTest {
         assertNull(StepReport.programMainClass(agent + " list", agent));
         assertNull(StepReport.programMainClass(jar("copy-of-pauser.jar", "dev.pauser.cli.PauserCli") + " list", agent));
         assertNull(StepReport.programMainClass(tmp.resolve("missing.jar") + " x", agent));
+    }
+
+    @Test
+    void toolJvmsAreToldFromProgramsSoTheAgentStaysOutOfTheirWay() throws Exception {
+        String agent = jar("pauser.jar", "dev.pauser.cli.Launcher");
+        assertTrue(StepReport.isTool("jdk.jcmd/sun.tools.jps.Jps", agent));
+        assertTrue(StepReport.isTool("sun.tools.jcmd.JCmd 123 VM.version", agent));
+        assertTrue(StepReport.isTool("jdk.internal.jshell.tool.JShellToolProvider", agent));
+        assertTrue(StepReport.isTool(agent + " status 123", agent));
+        assertTrue(StepReport.isTool(jar("copy-of-pauser.jar", "dev.pauser.cli.Launcher") + " list", agent));
+        // programs, the single-file source launcher among them, and JVMs whose main is unknown
+        assertFalse(StepReport.isTool("com.sun.tools.javac.launcher.Main Train.java", agent));
+        assertFalse(StepReport.isTool("com.sun.tools.javac.launcher.SourceLauncher Train.java", agent));
+        assertFalse(StepReport.isTool("com.example.Train --steps 5", agent));
+        assertFalse(StepReport.isTool(jar("app.jar", "com.example.Main") + " a", agent));
+        assertFalse(StepReport.isTool(null, agent));
+        assertFalse(StepReport.isTool(tmp.resolve("missing.jar") + " x", agent));
     }
 
     private String jar(String name, String mainClass) throws Exception {

@@ -272,12 +272,13 @@ class StartupIT {
     @Test
     void aProgramWithoutStepMethodsWarnsAtExitAndAToolJvmDoesNot() throws Exception {
         Path dir = tmp.resolve("run");
-        // A JVM that picks the agent up without training anything (from JAVA_TOOL_OPTIONS, say): a JDK tool
+        // A JVM that picks the agent up without training anything (from JAVA_TOOL_OPTIONS, say): a JDK tool. It stays
+        // out of the way: no start line, no checkpoint directory, no lock, no warning.
         try (ChildJvm tool = ChildJvm.builder().agent("dir=" + dir).jvmArg("-m").jvmArg("jdk.jcmd/sun.tools.jps.Jps")
                 .start()) {
             String out = finish(tool);
-            assertTrue(out.contains("pauser: agent "), "the agent was loaded:\n" + out);
-            assertFalse(out.contains("no @TrainStep method ran"), out);
+            assertFalse(out.contains("pauser:"), out);
+            assertFalse(Files.exists(dir), "a tool JVM made the checkpoint directory:\n" + out);
         }
         try (ChildJvm idle = ChildJvm.builder().agent("dir=" + tmp.resolve("idle")).jvmArg("-cp")
                 .jvmArg(ChildJvm.codeSource(StartupIT.class)).jvmArg(NoSteps.class.getName()).start()) {
@@ -288,6 +289,26 @@ class StartupIT {
             assertEquals(1, warnings.size(), out);
             assertTrue(warnings.get(0).contains("no class loaded declares, implements or overrides a method annotated "
                     + "@dev.pauser.TrainStep"), warnings.get(0));
+        }
+    }
+
+    @Test
+    void thePauserCommandLineRunsWhereItsJvmAlsoGetsTheAgent() throws Exception {
+        // JAVA_TOOL_OPTIONS=-javaagent:pauser.jar reaches the command line's own JVM too, putting pauser.jar on the
+        // bootstrap class path, which cannot see the Attach API: the command still works, and leaves the directory
+        // of the run it controls alone.
+        Path work = Files.createDirectories(tmp.resolve("work"));
+        try (ChildJvm cli = ChildJvm.builder().agent(null).workDir(work).jar(ChildJvm.agentJar(), "list", "--json")
+                .start()) {
+            String out = finish(cli);
+            assertTrue(out.lines().anyMatch(l -> l.startsWith("[")), "list printed its JSON:\n" + out);
+            assertFalse(out.contains("Error") || out.contains("Exception"), out);
+            assertFalse(Files.exists(work.resolve("pauser")), "the command's JVM made a checkpoint directory:\n" + out);
+        }
+        try (ChildJvm cli = ChildJvm.builder().agent(null).workDir(work).jar(ChildJvm.agentJar(), "--version")
+                .start()) {
+            String out = finish(cli);
+            assertTrue(out.startsWith("pauser "), out);
         }
     }
 
