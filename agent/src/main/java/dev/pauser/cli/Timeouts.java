@@ -28,6 +28,11 @@ final class Timeouts implements ITypeConverter<Duration> {
             throw new TypeConversionException("'" + value + "' is not a timeout; write e.g. 500ms, 30s, 2m, 1h or 30");
         }
         long n = Long.parseLong(m.group(1));
+        if (n == 0) {
+            // the MBean takes 0 as "ask and return at once": a --wait that waits for nothing would report stale values
+            throw new TypeConversionException("'" + value + "' would not wait; leave out --wait to return at once, "
+                    + "or give a timeout such as 30s");
+        }
         String unit = m.group(2) == null ? "s" : m.group(2);
         switch (unit) {
             case "ms": return Duration.ofMillis(n);

@@ -85,6 +85,17 @@ class PauserCliTest {
     }
 
     @Test
+    void aWaitOfZeroIsAUsageErrorRatherThanAWaitForNothing() {
+        for (String command : new String[] {"pause", "checkpoint", "stop"}) {
+            Run r = run(command, "12", "--wait=0");
+            assertEquals(2, r.exit(), command);
+            assertTrue(r.err().contains("'0' would not wait; leave out --wait"), r.err());
+            assertEquals(1, r.err().lines().count(), r.err());
+        }
+        assertEquals(2, run("pause", "12", "--wait=0ms").exit());
+    }
+
+    @Test
     void aPathThatIsNoCheckpointSaysOnceWhatItIs() throws Exception {
         Path missing = dir.resolve("nothing-here");
         Run r = run("inspect", missing.toString());
