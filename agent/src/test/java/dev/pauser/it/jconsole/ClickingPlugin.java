@@ -231,14 +231,14 @@ public final class ClickingPlugin extends JConsolePlugin {
     /** The first showing component of {@code type} that matches, in any window. Call on the EDT. */
     private static <T extends Component> T find(Class<T> type, Predicate<T> matches) {
         for (Window w : Window.getWindows()) {
-            List<Component> todo = new ArrayList<>(List.of(w));
-            while (!todo.isEmpty()) {
-                Component c = todo.remove(todo.size() - 1);
+            List<Component> pending = new ArrayList<>(List.of(w));
+            while (!pending.isEmpty()) {
+                Component c = pending.remove(pending.size() - 1);
                 if (type.isInstance(c) && c.isShowing() && matches.test(type.cast(c))) {
                     return type.cast(c);
                 }
                 if (c instanceof Container) {
-                    todo.addAll(List.of(((Container) c).getComponents()));
+                    pending.addAll(List.of(((Container) c).getComponents()));
                 }
             }
         }
@@ -256,16 +256,16 @@ public final class ClickingPlugin extends JConsolePlugin {
         }
         if (message instanceof Component) {
             List<String> parts = new ArrayList<>();
-            List<Component> todo = new ArrayList<>(List.of((Component) message));
-            while (!todo.isEmpty()) {
-                Component c = todo.remove(0);
+            List<Component> pending = new ArrayList<>(List.of((Component) message));
+            while (!pending.isEmpty()) {
+                Component c = pending.remove(0);
                 if (c instanceof JLabel && ((JLabel) c).getText() != null) {
                     parts.add(((JLabel) c).getText());
                 } else if (c instanceof JTextComponent) {
                     parts.add(((JTextComponent) c).getText());
                 }
                 if (c instanceof Container) {
-                    todo.addAll(List.of(((Container) c).getComponents()));
+                    pending.addAll(List.of(((Container) c).getComponents()));
                 }
             }
             return String.join(" ", parts);
@@ -275,14 +275,14 @@ public final class ClickingPlugin extends JConsolePlugin {
 
     /** {@code root} or the first component of {@code type} inside it, or null. Call on the EDT. */
     private static <T extends Component> T inside(Component root, Class<T> type) {
-        List<Component> todo = new ArrayList<>(List.of(root));
-        while (!todo.isEmpty()) {
-            Component c = todo.remove(0);
+        List<Component> pending = new ArrayList<>(List.of(root));
+        while (!pending.isEmpty()) {
+            Component c = pending.remove(0);
             if (type.isInstance(c)) {
                 return type.cast(c);
             }
             if (c instanceof Container) {
-                todo.addAll(List.of(((Container) c).getComponents()));
+                pending.addAll(List.of(((Container) c).getComponents()));
             }
         }
         return null;
