@@ -14,33 +14,40 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * How long one {@code pauser status <pid>} takes, whole command (JVM start to exit), next to {@code jcmd <pid> VM.version}
  * measured in the same run against the same target JVM: both start a JVM, attach and ask one question. A child JVM
  * under the agent runs a small trainer; the harness then runs each command {@code --runs} times, interleaved (so load
  * from other work on the machine hits both alike), after one unmeasured warm-up each, and prints the median and range
- * of each and the ratio of medians to jcmd. Variants of the pauser command: plain {@code java -jar}, with the
- * recommended launcher flags, and with those flags plus an application class-data archive made in this run.
+ * of each and the ratio of medians to jcmd. Variants of the pauser command: plain {@code java -jar}, with the JVM
+ * flags of the {@code bin/pauser} launcher (read from its {@code exec} line, so the figures are of what it runs),
+ * {@code bin/pauser} itself (shell included) where the distribution is unpacked, and the launcher's flags plus an
+ * application class-data archive made in this run.
  *
  * <p>Usage (after {@code mvn -B -q package -DskipTests}, from the repository root):
  * <pre>java -cp bench/target/classes:runtime/target/classes dev.pauser.bench.CliLatencyBench [--runs 15]
- *     [--agent agent/target/pauser.jar]</pre>
+ *     [--agent agent/target/pauser.jar] [--launcher dist/src/bin/pauser] [--dist dist/target/pauser]</pre>
  */
 public final class CliLatencyBench {
-    /** The flags README recommends for the {@code pauser} launcher: C1 only, the JDK's class-data archive. */
-    static final List<String> LAUNCHER_FLAGS = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
-
     public static void main(String[] args) throws Exception {
         int runs = 15;
         Path agent = Paths.get("agent/target/pauser.jar");
+        Path launcher = Paths.get("dist/src/bin/pauser");
+        Path dist = Paths.get("dist/target/pauser");
         for (int i = 0; i < args.length; i += 2) {
             switch (args[i]) {
                 case "--runs": runs = Integer.parseInt(args[i + 1]); break;
                 case "--agent": agent = Paths.get(args[i + 1]); break;
-                default: throw new IllegalArgumentException("unknown option " + args[i] + " (--runs, --agent)");
+                case "--launcher": launcher = Paths.get(args[i + 1]); break;
+                case "--dist": dist = Paths.get(args[i + 1]); break;
+                default: throw new IllegalArgumentException("unknown option " + args[i]
+                        + " (--runs, --agent, --launcher, --dist)");
             }
         }
+        List<String> launcherFlags = launcherFlags(launcher);
         String jar = agent.toAbsolutePath().toString();
         Path home = Paths.get(System.getProperty("java.home"));
         String java = home.resolve("bin/java").toString();
@@ -58,7 +65,7 @@ public final class CliLatencyBench {
             String pid = Long.toString(child.pid());
             Path archive = work.resolve("pauser.jsa");
             List<String> archiving = new ArrayList<>(List.of(java));
-            archiving.addAll(LAUNCHER_FLAGS);
+            archiving.addAll(launcherFlags);
             archiving.addAll(List.of("-XX:ArchiveClassesAtExit=" + archive, "-jar", jar, "status", pid));
             run(archiving);
 
@@ -66,11 +73,15 @@ public final class CliLatencyBench {
             commands.put("jcmd <pid> VM.version", List.of(jcmd, pid, "VM.version"));
             commands.put("java -jar pauser.jar status <pid>", List.of(java, "-jar", jar, "status", pid));
             List<String> flagged = new ArrayList<>(List.of(java));
-            flagged.addAll(LAUNCHER_FLAGS);
+            flagged.addAll(launcherFlags);
             flagged.addAll(List.of("-jar", jar, "status", pid));
-            commands.put("  with " + String.join(" ", LAUNCHER_FLAGS), flagged);
+            commands.put("  with " + String.join(" ", launcherFlags), flagged);
+            if (Files.isExecutable(dist.resolve("bin/pauser"))) {
+                commands.put("  as bin/pauser (sh + the same)", List.of(dist.resolve("bin/pauser").toString(),
+                        "status", pid));
+            }
             List<String> archived = new ArrayList<>(List.of(java));
-            archived.addAll(LAUNCHER_FLAGS);
+            archived.addAll(launcherFlags);
             archived.addAll(List.of("-XX:SharedArchiveFile=" + archive, "-jar", jar, "status", pid));
             commands.put("  and -XX:SharedArchiveFile (AppCDS)", archived);
 
@@ -99,10 +110,21 @@ public final class CliLatencyBench {
         }
     }
 
+    /** The JVM flags between {@code "$java"} and {@code -jar} on the launcher's {@code exec} line. */
+    static List<String> launcherFlags(Path launcher) throws Exception {
+        Matcher m = Pattern.compile("(?m)^exec \"\\$java\" (.*?) -jar ").matcher(Files.readString(launcher));
+        if (!m.find()) {
+            throw new IllegalStateException(launcher + " has no line 'exec \"$java\" <flags> -jar ...'");
+        }
+        return List.of(m.group(1).trim().split("\\s+"));
+    }
+
     /** Runs a command to its end and returns its wall time in milliseconds; fails on a non-zero exit. */
     private static long run(List<String> command) throws Exception {
         long start = System.nanoTime();
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home")); // bin/pauser runs this JDK too
+        Process p = pb.start();
         byte[] output = p.getInputStream().readAllBytes();
         int status = p.waitFor();
         long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
