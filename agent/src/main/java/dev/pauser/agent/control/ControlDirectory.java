@@ -138,7 +138,7 @@ public final class ControlDirectory {
                         || !isSocket(p)) {
                     continue;
                 }
-                if (refused(p)) {
+                if (!ownerAlive(p) && refused(p)) {
                     Files.deleteIfExists(p);
                 }
             }
@@ -150,6 +150,17 @@ public final class ControlDirectory {
     private static boolean isSocket(Path p) throws IOException {
         PosixFileAttributes a = Files.readAttributes(p, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         return a.isOther();
+    }
+
+    /**
+     * Whether the process named in a socket's name still runs. A live server's socket is never removed: between its
+     * bind and its listen a connection is refused too, so refusal alone would let JVMs starting at the same moment
+     * remove each other's sockets.
+     */
+    private static boolean ownerAlive(Path socket) {
+        String name = socket.getFileName().toString();
+        long pid = Long.parseLong(name.substring(0, name.indexOf('-')));
+        return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
     }
 
     private static boolean refused(Path socket) {

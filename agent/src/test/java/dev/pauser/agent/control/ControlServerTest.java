@@ -153,13 +153,20 @@ class ControlServerTest {
         server.close();
         Path stale = dir.resolve("999999-00c0ffee.sock");
         Path live = dir.resolve("999998-00c0ffee.sock");
+        // a socket of a running JVM that refuses connections (one caught between its bind and its listen)
+        Path starting = dir.resolve(ProcessHandle.current().pid() + "-0badf00d.sock");
         Files.deleteIfExists(stale);
         Files.deleteIfExists(live);
+        Files.deleteIfExists(starting);
         try (java.nio.channels.ServerSocketChannel dead = java.nio.channels.ServerSocketChannel.open(StandardProtocolFamily.UNIX);
                 java.nio.channels.ServerSocketChannel alive =
                         java.nio.channels.ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             dead.bind(UnixDomainSocketAddress.of(stale));
             dead.close(); // closed without removing its file: what a killed JVM leaves
+            try (java.nio.channels.ServerSocketChannel refusing =
+                    java.nio.channels.ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+                refusing.bind(UnixDomainSocketAddress.of(starting));
+            }
             alive.bind(UnixDomainSocketAddress.of(live));
             assertTrue(Files.exists(stale, LinkOption.NOFOLLOW_LINKS));
             start(30_000);
@@ -171,8 +178,10 @@ class ControlServerTest {
                 Thread.sleep(20);
             }
             assertTrue(Files.exists(live, LinkOption.NOFOLLOW_LINKS), "a served socket was removed");
+            assertTrue(Files.exists(starting, LinkOption.NOFOLLOW_LINKS), "the socket of a running JVM was removed");
         } finally {
             Files.deleteIfExists(live);
+            Files.deleteIfExists(starting);
         }
     }
 
