@@ -72,7 +72,7 @@ public final class CheckpointAgent {
         for (String line : store.openReport()) {
             Log.warn(line);
         }
-        LoadedCheckpoint from = chooseResume(s, fatal);
+        LoadedCheckpoint from = chooseResume(store, s, fatal);
         setAsideNewer(store, from == null ? -1 : from.step());
         Checkpointer[] holder = new Checkpointer[1];
         Consumer<String> fatalAtRuntime = message -> {
@@ -169,14 +169,9 @@ public final class CheckpointAgent {
      * resume=auto. They are moved, not deleted, into {@code <dir>/aside-<time>/}.
      */
     private static void setAsideNewer(CheckpointStore store, long fromStep) {
-        List<Path> newer = new java.util.ArrayList<>();
+        List<Path> newer;
         try {
-            for (Path p : store.list()) {
-                java.util.OptionalLong step = dev.pauser.agent.snapshot.CheckpointNames.parseStep(p.getFileName().toString());
-                if (step.isPresent() && step.getAsLong() > fromStep) {
-                    newer.add(p);
-                }
-            }
+            newer = store.newerThan(fromStep);
         } catch (IOException e) {
             Log.error("cannot list " + store.root() + " to set aside checkpoints newer than the resume point: " + e
                     + "; retention and resume=auto may prefer them over this run's");
@@ -196,8 +191,11 @@ public final class CheckpointAgent {
         }
     }
 
-    /** resume=auto: the newest checkpoint that verifies; never: none; a path: that one or a fatal error. */
-    private static LoadedCheckpoint chooseResume(Settings s, Consumer<String> fatal) {
+    /**
+     * resume=auto: the store's newest checkpoint that verifies (chosen under its lock); never: none; a path: that one or
+     * a fatal error.
+     */
+    private static LoadedCheckpoint chooseResume(CheckpointStore store, Settings s, Consumer<String> fatal) {
         String mode = s.resume();
         if (mode.equals("never")) {
             return null;
@@ -213,7 +211,7 @@ public final class CheckpointAgent {
         ticker.scheduleAtFixedRate(() -> Log.info("reading and verifying the checkpoint to resume from: "
                 + TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0) + " s so far"), 2, 2, TimeUnit.SECONDS);
         try {
-            return load(s, mode, t0, fatal);
+            return load(store, s, mode, t0, fatal);
         } catch (OutOfMemoryError e) {
             // Thrown out of premain it would abort the JVM ("processing of -javaagent failed"); the reader already turns
             // its own allocations' failures into CheckpointTooLargeException, this is whatever else ran short.
@@ -226,11 +224,12 @@ public final class CheckpointAgent {
         }
     }
 
-    private static LoadedCheckpoint load(Settings s, String mode, long t0, Consumer<String> fatal) {
+    private static LoadedCheckpoint load(CheckpointStore store, Settings s, String mode, long t0,
+            Consumer<String> fatal) {
         if (mode.equals("auto")) {
             Resume.Loaded loaded;
             try {
-                loaded = Resume.loadNewestValid(s.dir());
+                loaded = store.loadNewestValid();
             } catch (IOException e) {
                 // no directory yet, or unreadable: nothing to resume from
                 Log.debug("no checkpoint to resume from in " + s.dir() + ": " + e);

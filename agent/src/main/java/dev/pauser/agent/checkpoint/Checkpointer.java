@@ -3,6 +3,7 @@ package dev.pauser.agent.checkpoint;
 import dev.pauser.agent.Log;
 import dev.pauser.agent.snapshot.CheckpointException;
 import dev.pauser.agent.snapshot.CheckpointStore;
+import dev.pauser.agent.snapshot.Crc32c;
 import dev.pauser.agent.snapshot.Entry;
 import dev.pauser.agent.snapshot.MemoryLimits;
 import dev.pauser.agent.state.StateException;
@@ -539,14 +540,7 @@ public final class Checkpointer {
         }
         for (Entry e : entries) {
             Integer stored = crcs.get(e.key());
-            java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
-            if (e instanceof dev.pauser.agent.snapshot.TensorEntry) {
-                crc.update(((dev.pauser.agent.snapshot.TensorEntry) e).data().duplicate());
-            } else {
-                crc.update(((dev.pauser.agent.snapshot.JsonEntry) e).json()
-                        .getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            }
-            if (stored == null || stored != (int) crc.getValue()) {
+            if (stored == null || stored != Crc32c.ofField(e)) {
                 return false;
             }
         }

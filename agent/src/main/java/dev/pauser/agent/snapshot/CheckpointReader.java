@@ -62,9 +62,7 @@ public final class CheckpointReader {
             throw new CorruptCheckpointException(dir, null, CheckpointNames.MANIFEST_CRC + " is malformed");
         }
         int stored = Integer.parseUnsignedInt(crcText.substring(0, 8), 16);
-        CRC32C crc = new CRC32C();
-        crc.update(json);
-        int computed = (int) crc.getValue();
+        int computed = Crc32c.of(json);
         if (stored != computed) {
             throw new CorruptCheckpointException(dir, null, CheckpointNames.MANIFEST + ": CRC32C mismatch (stored "
                     + Manifest.crcHex(stored) + ", computed " + Manifest.crcHex(computed) + ")");
@@ -157,14 +155,14 @@ public final class CheckpointReader {
                     ByteBuffer buf = len >= DIRECT_THRESHOLD ? Reading.alignedDirect(len) : ByteBuffer.allocate(len);
                     read(dir, f, tensors, buf);
                     buf.flip();
-                    checkCrc(dir, f, crcOf(buf.duplicate()));
+                    checkCrc(dir, f, Crc32c.of(buf));
                     entries.add(new TensorEntry(f.key(), f.declaringClass(), f.javaType(), f.dtype(), f.shape().clone(),
                             buf.order(ByteOrder.LITTLE_ENDIAN)));
                 } else {
                     ByteBuffer buf = ByteBuffer.allocate(len);
                     read(dir, f, values, buf);
                     buf.flip();
-                    checkCrc(dir, f, crcOf(buf.duplicate()));
+                    checkCrc(dir, f, Crc32c.of(buf));
                     String json;
                     try {
                         json = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
@@ -333,12 +331,6 @@ public final class CheckpointReader {
         } catch (IOException e) {
             throw new CorruptCheckpointException(dir, f.key(), "cannot read " + f.file() + ": " + e, e);
         }
-    }
-
-    private static int crcOf(ByteBuffer b) {
-        CRC32C crc = new CRC32C();
-        crc.update(b);
-        return (int) crc.getValue();
     }
 
     private static void checkCrc(Path dir, Manifest.Field f, int computed) throws CorruptCheckpointException {

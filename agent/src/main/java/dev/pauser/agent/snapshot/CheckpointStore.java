@@ -1,57 +1,40 @@
 package dev.pauser.agent.snapshot;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.core.StreamReadConstraints;
-import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileVisitResult;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.OpenOption;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
-import java.util.zip.CRC32C;
 
 /**
- * Writes checkpoints into a root directory and applies retention. One store per directory: {@link #open} takes an exclusive
- * lock on {@code <root>/.lock}, so a second process pointed at the same directory fails fast instead of racing.
+ * A checkpoint root held by this process. One store per directory: {@link #open} takes an exclusive lock on
+ * {@code <root>/.lock} ({@link DirectoryLock}), so a second process pointed at the same directory fails fast instead of
+ * racing. Holding a store is holding that lock: everything that moves, deletes or writes checkpoints of the root, and
+ * the choice of the checkpoint a run resumes from, is an instance method of the store, so it runs under the lock.
  *
- * <p>Commit protocol (see {@link #commit}): everything is written into {@code .tmp-ckpt-<step>-<hex>}, each file forced to
- * disk, the directory forced, renamed to {@code ckpt-<step>} with {@code ATOMIC_MOVE}, the root forced; then the
- * {@code latest} pointer is replaced the same way ({@code latest.tmp}, force, rename, force root); then retention runs.
- * A crash at any instant leaves either no {@code ckpt-<step>} or a complete one; the debris ({@code .tmp-*}, {@code .del-*},
- * {@code latest.tmp}) is cleaned when the next store opens.
+ * <p>The work is split by job: {@link CheckpointLayout} lays a checkpoint's files out in memory, {@link CheckpointCommit}
+ * makes them durable by the commit protocol (and deletes, and cleans a crash's debris), {@link Retention} decides which
+ * checkpoints stay, {@link Resume} picks the newest checkpoint that verifies.
  *
- * <p>Not thread-safe for concurrent commits by design: {@link #commit} is synchronized.
+ * <p>Threads: opened, asked for the checkpoint to resume from and told to set newer ones aside on the thread that loads
+ * the agent; {@link #commit} runs on the checkpointer's writer thread ({@code pauser-writer}) or on the thread taking a
+ * held checkpoint. The methods that change the root are synchronized, so commits never run concurrently.
  */
 public final class CheckpointStore implements Closeable {
 
@@ -99,30 +82,18 @@ public final class CheckpointStore implements Closeable {
             List<String> warnings) {
     }
 
-    private static final int STAGING_BYTES = 8 << 20;
-    /** Direct buffers at least this large are written straight from their memory, skipping the staging copy. */
-    private static final int DIRECT_WRITE_THRESHOLD = 1 << 20;
-    private static final SecureRandom RANDOM = new SecureRandom();
-    /** Validates JSON values without the default 20M-character string cap (values may legitimately be large). */
-    private static final JsonFactory VALUE_CHECKER = JsonFactory.builder()
-            .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(Integer.MAX_VALUE)
-                    .maxNumberLength(Integer.MAX_VALUE).maxNestingDepth(10_000).build())
-            .build();
-    private static volatile String host;
-
     private final Path root;
     private final Options options;
-    private final FileChannel lockChannel;
-    private final FileLock lock;
+    private final DirectoryLock lock;
+    private final CheckpointCommit protocol;
     private final List<String> openReport;
     private final Set<Long> protectedSteps = new HashSet<>();
-    private ByteBuffer staging;
 
-    private CheckpointStore(Path root, Options options, FileChannel lockChannel, FileLock lock, List<String> report) {
+    private CheckpointStore(Path root, Options options, DirectoryLock lock, List<String> report) {
         this.root = root;
         this.options = options;
-        this.lockChannel = lockChannel;
         this.lock = lock;
+        this.protocol = new CheckpointCommit(root, options.io(), options.spaceMargin());
         this.openReport = report;
     }
 
@@ -132,113 +103,56 @@ public final class CheckpointStore implements Closeable {
 
     /**
      * Creates the root (0700) if needed, checks that no other user can write it ({@link DirectoryTrust}), locks it, and
-     * only then, holding the lock, cleans what a crash left behind: {@code .tmp-ckpt-*} (unfinished commits),
-     * {@code .del-ckpt-*} (unfinished deletions), {@code latest.tmp}; a {@code .old-ckpt-<step>-*} (a checkpoint being
-     * replaced by a commit of the same step) is put back when the replacement never landed, else removed. Nothing in the
-     * directory is moved, renamed or deleted before the lock is held. The lock file is never followed if it is a symbolic
-     * link; the holder writes its process id into it, so a second process can name it.
+     * only then, holding the lock, cleans what a crash left behind ({@link CheckpointCommit#cleanDebris}). Nothing in
+     * the directory is moved, renamed or deleted before the lock is held.
      *
      * @throws CheckpointException with one line that names the directory and the fix: not a directory, owned or writable
      *     by another user, the lock held by another process (its pid), or an I/O error
      */
     public static CheckpointStore open(Path root, Options options) throws CheckpointException {
         Path abs = root.toAbsolutePath().normalize();
-        FileChannel ch = null;
+        DirectoryLock lock = null;
         try {
-            if (Files.exists(abs) && !Files.isDirectory(abs)) {
-                throw new CheckpointException(notADirectory(abs));
-            }
-            if (!Files.isDirectory(abs)) {
-                Path parent = abs.getParent();
-                if (parent != null) {
-                    Files.createDirectories(parent);
-                }
-                try {
-                    options.io().createDirectory(abs);
-                } catch (java.nio.file.FileAlreadyExistsException e) {
-                    if (!Files.isDirectory(abs)) {
-                        throw new CheckpointException(notADirectory(abs), e);
-                    }
-                }
-            }
+            createRoot(abs, options.io());
             String untrusted = DirectoryTrust.rootProblem(abs, "dir=");
             if (untrusted != null) {
                 throw new CheckpointException(untrusted);
             }
-            Path lockFile = abs.resolve(CheckpointNames.LOCK);
-            String badLock = DirectoryTrust.lockProblem(lockFile);
-            if (badLock != null) {
-                throw new CheckpointException(badLock);
-            }
-            // No TRUNCATE: until the lock is held, the file's content (the holder's pid) is not this process's to change.
-            // NOFOLLOW_LINKS is O_NOFOLLOW: a link planted after the check above fails the open instead of being followed.
-            Set<OpenOption> opts = Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
-            ch = abs.getFileSystem().supportedFileAttributeViews().contains("posix")
-                    ? FileChannel.open(lockFile, opts, PosixFilePermissions.asFileAttribute(
-                            PosixFilePermissions.fromString("rw-------")))
-                    : FileChannel.open(lockFile, opts);
-            FileLock l;
-            try {
-                l = ch.tryLock();
-            } catch (OverlappingFileLockException e) {
-                l = null;
-            }
-            if (l == null) {
-                throw new CheckpointException(inUse(abs, lockFile));
-            }
-            writePid(ch);
-            List<String> report = cleanDebris(abs, options.io());
-            return new CheckpointStore(abs, options, ch, l, Collections.unmodifiableList(report));
+            lock = DirectoryLock.acquire(abs);
+            List<String> report = CheckpointCommit.cleanDebris(abs, options.io());
+            return new CheckpointStore(abs, options, lock, Collections.unmodifiableList(report));
         } catch (CheckpointException e) {
-            closeQuietly(ch);
+            closeQuietly(lock);
             throw e;
         } catch (IOException e) {
-            closeQuietly(ch);
+            closeQuietly(lock);
             throw new CheckpointException(abs + ": cannot open the checkpoint directory: " + e
                     + "; check that this user can create and write it, or choose another dir=", e);
+        }
+    }
+
+    private static void createRoot(Path abs, StorageIo io) throws IOException {
+        if (Files.exists(abs) && !Files.isDirectory(abs)) {
+            throw new CheckpointException(notADirectory(abs));
+        }
+        if (!Files.isDirectory(abs)) {
+            Path parent = abs.getParent();
+            if (parent != null) {
+                Files.createDirectories(parent);
+            }
+            try {
+                io.createDirectory(abs);
+            } catch (FileAlreadyExistsException e) {
+                if (!Files.isDirectory(abs)) {
+                    throw new CheckpointException(notADirectory(abs), e);
+                }
+            }
         }
     }
 
     private static String notADirectory(Path abs) {
         return abs + " is " + (Files.isRegularFile(abs) ? "a file" : "not a directory")
                 + ": dir= must name a directory; remove or rename " + abs + ", or choose another dir=";
-    }
-
-    private static String inUse(Path abs, Path lockFile) {
-        long pid = readPid(lockFile);
-        String who;
-        if (pid == ProcessHandle.current().pid()) {
-            who = "another checkpoint store in this JVM (pid " + pid + ")";
-        } else {
-            who = "another JVM" + (pid > 0 ? " (pid " + pid + ")" : "");
-        }
-        return abs + " is in use: " + who + " is writing checkpoints there (it holds " + CheckpointNames.LOCK
-                + "); give each run its own dir=";
-    }
-
-    /** The holder's pid as it wrote it into the lock file, or -1 when there is none to read. */
-    private static long readPid(Path lockFile) {
-        try (java.nio.channels.SeekableByteChannel ch = Files.newByteChannel(lockFile, StandardOpenOption.READ,
-                LinkOption.NOFOLLOW_LINKS)) {
-            ByteBuffer b = ByteBuffer.allocate(32);
-            while (b.hasRemaining() && ch.read(b) > 0) {
-                // read what fits
-            }
-            String s = new String(b.array(), 0, b.position(), StandardCharsets.US_ASCII).strip();
-            return s.matches("[0-9]{1,18}") ? Long.parseLong(s) : -1;
-        } catch (IOException | RuntimeException e) {
-            return -1;
-        }
-    }
-
-    private static void writePid(FileChannel lockChannel) {
-        try {
-            lockChannel.truncate(0);
-            writeFully(lockChannel, ByteBuffer.wrap((ProcessHandle.current().pid() + "\n")
-                    .getBytes(StandardCharsets.US_ASCII)));
-        } catch (IOException | RuntimeException e) {
-            // the pid is only a hint for a second process's message; the lock is what counts
-        }
     }
 
     public Path root() {
@@ -272,7 +186,7 @@ public final class CheckpointStore implements Closeable {
 
     /**
      * Checkpoint directories under {@code root}, newest (highest step) first. Only names {@code ckpt-<digits>} that are
-     * real directories (not symbolic links). A root that does not exist holds none.
+     * real directories (not symbolic links). A root that does not exist holds none. Reads only; needs no lock.
      */
     public static List<Path> list(Path root) throws IOException {
         if (!Files.exists(root)) {
@@ -295,7 +209,7 @@ public final class CheckpointStore implements Closeable {
         return out;
     }
 
-    /** The checkpoint the {@code latest} pointer names, if the pointer and that directory exist. */
+    /** The checkpoint the {@code latest} pointer names, if the pointer and that directory exist. Reads only. */
     public static Optional<Path> latest(Path root) {
         try {
             Path p = root.resolve(CheckpointNames.LATEST);
@@ -313,372 +227,49 @@ public final class CheckpointStore implements Closeable {
         }
     }
 
-    /** The newest checkpoint that verifies, and why each newer one was skipped. */
-    public Resume.Scan newestValid() throws IOException {
+    // ---------------------------------------------------------------------------------------------------------------
+    // resume: what a starting run continues from, and what it sets aside, under this store's lock
+
+    /** The newest checkpoint that verifies, and why each newer one was skipped ({@link Resume#newestValid}). */
+    public synchronized Resume.Scan newestValid() throws IOException {
         return Resume.newestValid(root);
     }
 
-    /**
-     * Writes checkpoint {@code step} atomically (see the class comment), updates {@code latest}, then applies retention.
-     * Committing a step that already exists replaces it: the old directory is renamed aside ({@code .old-…}), the new one
-     * renamed in, then the old one deleted; a crash in between restores the old one at the next {@link #open}.
-     *
-     * <p>{@code bytes} in the result counts the checkpoint's files plus the {@code latest} pointer's few bytes.
-     *
-     * @param info free-form strings recorded in the manifest (trainer classes, options, ...)
-     * @throws CheckpointException when the checkpoint does not fit the free space or a write fails; the partial
-     *     directory is removed and every existing checkpoint is left as it was
-     * @throws IllegalArgumentException when the entries are inconsistent (duplicate keys, data length not matching the
-     *     shape, invalid JSON) — a bug in the caller, not an I/O condition
-     */
-    public synchronized CommitResult commit(long step, Map<String, String> info, List<Entry> entries)
-            throws CheckpointException {
-        long t0 = System.nanoTime();
-        Prepared p = prepare(step, info == null ? Map.of() : info, entries);
-        StorageIo io = options.io();
-        String name = CheckpointNames.dirName(step);
-        Path target = root.resolve(name);
-
-        long free;
-        try {
-            free = io.usableSpace(root);
-        } catch (IOException e) {
-            free = -1;
-        }
-        long needed = p.totalBytes + options.spaceMargin();
-        if (free >= 0 && free < needed) {
-            throw new CheckpointException(root + ": not enough free space for checkpoint " + name + ": needs "
-                    + needed + " bytes (" + p.totalBytes + " + margin " + options.spaceMargin() + "), " + free
-                    + " free");
-        }
-
-        Path tmp = root.resolve(CheckpointNames.TMP_PREFIX + name + "-" + randomHex());
-        Path old = null;
-        boolean landed = false;
-        try {
-            io.createDirectory(tmp);
-            writeTensors(io, tmp.resolve(CheckpointNames.TENSORS), p);
-            writeBytes(io, tmp.resolve(CheckpointNames.VALUES), p.values);
-            writeBytes(io, tmp.resolve(CheckpointNames.MANIFEST), p.manifest);
-            writeBytes(io, tmp.resolve(CheckpointNames.MANIFEST_CRC), p.manifestCrc);
-            io.syncDirectory(tmp);
-            if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-                // Same step committed again (e.g. after a resume): move the old one aside, restorable on a crash.
-                old = root.resolve(CheckpointNames.OLD_PREFIX + name + "-" + randomHex());
-                io.moveAtomically(target, old);
-            }
-            io.moveAtomically(tmp, target);
-            landed = true;
-            io.syncDirectory(root);
-        } catch (IOException | RuntimeException e) {
-            deleteQuietly(tmp);
-            if (landed) {
-                // renamed but its durability is unknown: take it away again (renamed first, never half-deleted in place)
-                Path doomed = root.resolve(CheckpointNames.DEL_PREFIX + name + "-" + randomHex());
-                try {
-                    io.moveAtomically(target, doomed);
-                    deleteQuietly(doomed);
-                } catch (IOException ignored) {
-                    // left in place: it is complete, and verification decides whether it is used
-                }
-            }
-            if (old != null && !Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-                try {
-                    io.moveAtomically(old, target);
-                } catch (IOException ignored) {
-                    // the next open() restores it
-                }
-            }
-            throw new CheckpointException(root + ": writing checkpoint " + name + " failed, nothing kept of it: "
-                    + e, e);
-        }
-        if (old != null) {
-            deleteQuietly(old);
-        }
-        List<String> warnings = new ArrayList<>();
-        Path latestTmp = root.resolve(CheckpointNames.LATEST_TMP);
-        try {
-            Files.deleteIfExists(latestTmp);
-            writeBytes(io, latestTmp, (name + "\n").getBytes(StandardCharsets.UTF_8));
-            io.moveAtomically(latestTmp, root.resolve(CheckpointNames.LATEST));
-            io.syncDirectory(root);
-        } catch (IOException e) {
-            // The checkpoint itself is durable and valid, and resume finds checkpoints by scanning, not through the
-            // pointer: a warning, not a failed commit.
-            deleteQuietly(latestTmp);
-            warnings.add(root + ": checkpoint " + name + " is written, but updating " + CheckpointNames.LATEST
-                    + " failed: " + e);
-        }
-        long nanos = System.nanoTime() - t0;
-
-        protectedSteps.removeIf(s -> s < step);
-        List<Path> deleted = new ArrayList<>();
-        applyRetention(step, deleted, warnings);
-        return new CommitResult(step, target, p.totalBytes, nanos, List.copyOf(deleted), List.copyOf(warnings));
+    /** Loads the newest checkpoint that loads, and says why each newer one was skipped ({@link Resume#loadNewestValid}). */
+    public synchronized Resume.Loaded loadNewestValid() throws IOException {
+        return Resume.loadNewestValid(root);
     }
 
-    // ---------------------------------------------------------------------------------------------------------------
-    // preparation: layout, CRCs, manifest
-
-    private static final class Prepared {
-        List<TensorEntry> tensors;
-        byte[] header;
-        long tensorsBytes;
-        byte[] values;
-        byte[] manifest;
-        byte[] manifestCrc;
-        long totalBytes;
-    }
-
-    private Prepared prepare(long step, Map<String, String> info, List<Entry> entries) {
-        String name = CheckpointNames.dirName(step);
-        for (Map.Entry<String, String> e : info.entrySet()) {
-            if (e.getKey() == null || e.getValue() == null) {
-                throw new IllegalArgumentException("info must not hold null keys or values: " + info);
+    /** The checkpoint directories with a higher step than {@code step}, newest first (all of them for a negative one). */
+    public synchronized List<Path> newerThan(long step) throws IOException {
+        List<Path> newer = new ArrayList<>();
+        for (Path p : list()) {
+            if (CheckpointNames.parseStep(p.getFileName().toString()).getAsLong() > step) {
+                newer.add(p);
             }
         }
-        Set<String> keys = new HashSet<>();
-        List<TensorEntry> tensors = new ArrayList<>();
-        List<JsonEntry> jsons = new ArrayList<>();
-        for (Entry e : entries) {
-            if (e.key().isEmpty() || !keys.add(e.key())) {
-                throw new IllegalArgumentException("empty or duplicate key '" + e.key() + "'");
-            }
-            if (e instanceof TensorEntry t) {
-                if (Safetensors.METADATA.equals(t.key())) {
-                    throw new IllegalArgumentException("'" + Safetensors.METADATA + "' is reserved by safetensors");
-                }
-                long expected;
-                try {
-                    expected = t.expectedByteLength();
-                } catch (ArithmeticException ex) {
-                    throw new IllegalArgumentException("field '" + t.key() + "': " + ex.getMessage());
-                }
-                if (t.data().remaining() != expected) {
-                    throw new IllegalArgumentException("field '" + t.key() + "': " + t.data().remaining()
-                            + " bytes of data for " + t.dtype() + java.util.Arrays.toString(t.shape()) + " ("
-                            + expected + " expected)");
-                }
-                tensors.add(t);
-            } else if (e instanceof JsonEntry j) {
-                checkJson(j);
-                jsons.add(j);
-            }
-        }
-        // Larger elements first (stable otherwise): every tensor then starts at a multiple of its element size, as the
-        // Python writer does, so zero-copy readers can view the bytes in place.
-        tensors.sort(Comparator.comparingInt((TensorEntry t) -> t.dtype().size()).reversed());
-
-        Prepared p = new Prepared();
-        p.tensors = tensors;
-        Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("format", CheckpointNames.FORMAT);
-        meta.put("step", Long.toString(step));
-        p.header = Safetensors.header(tensors, meta);
-        List<Manifest.Field> fields = new ArrayList<>();
-        long pos = p.header.length;
-        for (TensorEntry t : tensors) {
-            long len = t.data().remaining();
-            CRC32C crc = new CRC32C();
-            crc.update(t.data().duplicate());
-            fields.add(new Manifest.Field(t.key(), Manifest.Kind.TENSOR, t.declaringClass(), t.javaType(), t.dtype(),
-                    t.shape().clone(), len, CheckpointNames.TENSORS, pos, (int) crc.getValue()));
-            pos += len;
-        }
-        p.tensorsBytes = pos;
-
-        ByteArrayOutputStream vs = new ByteArrayOutputStream();
-        vs.write('{');
-        boolean first = true;
-        for (JsonEntry j : jsons) {
-            byte[] k = quote(j.key());
-            byte[] v = j.json().getBytes(StandardCharsets.UTF_8);
-            vs.write(first ? '\n' : ',');
-            if (!first) {
-                vs.write('\n');
-            }
-            first = false;
-            vs.write(' ');
-            vs.write(' ');
-            vs.writeBytes(k);
-            vs.write(':');
-            vs.write(' ');
-            long off = vs.size();
-            vs.writeBytes(v);
-            CRC32C crc = new CRC32C();
-            crc.update(v);
-            fields.add(new Manifest.Field(j.key(), Manifest.Kind.JSON, j.declaringClass(), j.javaType(), null,
-                    new long[0], v.length, CheckpointNames.VALUES, off, (int) crc.getValue(), j.nestedFields()));
-        }
-        vs.writeBytes(first ? "}\n".getBytes(StandardCharsets.UTF_8) : "\n}\n".getBytes(StandardCharsets.UTF_8));
-        p.values = vs.toByteArray();
-
-        Instant now = options.clock().instant();
-        CRC32C headerCrc = new CRC32C();
-        headerCrc.update(p.header);
-        CRC32C valuesCrc = new CRC32C();
-        valuesCrc.update(p.values);
-        Manifest m = new Manifest(step, now, host(), System.getProperty("java.version", ""),
-                System.getProperty("java.vendor", ""), new LinkedHashMap<>(info), p.tensorsBytes, p.header.length,
-                (int) headerCrc.getValue(), p.values.length, (int) valuesCrc.getValue(), fields);
-        p.manifest = m.toJson();
-        CRC32C mc = new CRC32C();
-        mc.update(p.manifest);
-        p.manifestCrc = (Manifest.crcHex((int) mc.getValue()) + " " + CheckpointNames.MANIFEST + "\n")
-                .getBytes(StandardCharsets.UTF_8);
-        p.totalBytes = p.tensorsBytes + p.values.length + p.manifest.length + p.manifestCrc.length + name.length() + 1;
-        return p;
-    }
-
-    private static byte[] quote(String s) {
-        try {
-            return Manifest.MAPPER.writeValueAsBytes(s);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static void checkJson(JsonEntry j) {
-        try (JsonParser parser = VALUE_CHECKER.createParser(j.json())) {
-            if (parser.nextToken() == null) {
-                throw new IllegalArgumentException("field '" + j.key() + "': empty JSON value");
-            }
-            parser.skipChildren();
-            JsonToken after = parser.nextToken();
-            if (after != null) {
-                throw new IllegalArgumentException("field '" + j.key() + "': more than one JSON value");
-            }
-        } catch (IOException e) {
-            throw new IllegalArgumentException("field '" + j.key() + "': invalid JSON: "
-                    + Manifest.firstLine(e.getMessage()), e);
-        }
-    }
-
-    // ---------------------------------------------------------------------------------------------------------------
-    // writing
-
-    private void writeTensors(StorageIo io, Path file, Prepared p) throws IOException {
-        if (staging == null) {
-            staging = Reading.alignedDirect(STAGING_BYTES);
-        }
-        ByteBuffer stage = staging.clear();
-        try (FileChannel ch = io.createFile(file)) {
-            if (p.header.length > stage.capacity()) {
-                writeFully(ch, ByteBuffer.wrap(p.header));
-            } else {
-                stage.put(p.header);
-            }
-            for (TensorEntry t : p.tensors) {
-                ByteBuffer src = t.data().duplicate();
-                if (src.isDirect() && src.remaining() >= DIRECT_WRITE_THRESHOLD) {
-                    flush(ch, stage);
-                    writeFully(ch, src);
-                    continue;
-                }
-                while (src.hasRemaining()) {
-                    if (!stage.hasRemaining()) {
-                        flush(ch, stage);
-                    }
-                    int n = Math.min(stage.remaining(), src.remaining());
-                    stage.put(stage.position(), src, src.position(), n);
-                    stage.position(stage.position() + n);
-                    src.position(src.position() + n);
-                }
-            }
-            flush(ch, stage);
-            ch.force(true);
-        }
-    }
-
-    private static void flush(FileChannel ch, ByteBuffer stage) throws IOException {
-        stage.flip();
-        writeFully(ch, stage);
-        stage.clear();
-    }
-
-    private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
-        while (b.hasRemaining()) {
-            ch.write(b);
-        }
-    }
-
-    private static void writeBytes(StorageIo io, Path file, byte[] bytes) throws IOException {
-        try (FileChannel ch = io.createFile(file)) {
-            writeFully(ch, ByteBuffer.wrap(bytes));
-            ch.force(true);
-        }
-    }
-
-    // ---------------------------------------------------------------------------------------------------------------
-    // retention and deletion
-
-    private void applyRetention(long committed, List<Path> deleted, List<String> problems) {
-        List<Path> dirs;
-        try {
-            dirs = list(root);
-        } catch (IOException e) {
-            problems.add(root + ": cannot list checkpoints for retention: " + e);
-            return;
-        }
-        Map<Long, Path> byStep = new LinkedHashMap<>();
-        List<Retention.Candidate> candidates = new ArrayList<>();
-        boolean needWallTime = options.retention().keepEvery() != null;
-        for (Path d : dirs) {
-            long s = CheckpointNames.parseStep(d.getFileName().toString()).getAsLong();
-            byStep.put(s, d);
-            candidates.add(new Retention.Candidate(s, needWallTime ? wallTimeOf(d) : Instant.EPOCH));
-        }
-        Set<Long> always = new HashSet<>(protectedSteps);
-        always.add(committed);
-        Set<Long> keep = options.retention().keepSet(candidates, always);
-        for (Map.Entry<Long, Path> e : byStep.entrySet()) {
-            if (!keep.contains(e.getKey())) {
-                try {
-                    deleteCheckpoint(e.getValue());
-                    deleted.add(e.getValue());
-                } catch (IOException ex) {
-                    problems.add(e.getValue() + ": retention could not delete it: " + ex);
-                }
-            }
-        }
-    }
-
-    /** The manifest's wall time; for a checkpoint whose manifest cannot be read, the directory's modification time. */
-    private static Instant wallTimeOf(Path dir) {
-        try {
-            return CheckpointReader.readManifest(dir).wallTime();
-        } catch (IOException e) {
-            try {
-                return Files.getLastModifiedTime(dir, LinkOption.NOFOLLOW_LINKS).toInstant();
-            } catch (IOException e2) {
-                return Instant.EPOCH;
-            }
-        }
+        return newer;
     }
 
     /**
      * Moves checkpoints of this root, not deleted, into a new {@code <root>/aside-<yyyyMMdd-HHmmss>[-n]/} (0700, created
      * fresh: an existing entry of that name, a link included, is never reused). Only checkpoint directories directly
-     * under this root are moved; the caller holds this store, so no other process is using them.
+     * under this root are moved; this store holds the lock, so no other process is using them.
      *
      * @return the directory they were moved to
      */
     public synchronized Path setAside(List<Path> ckptDirs) throws IOException {
         for (Path p : ckptDirs) {
-            Path d = p.toAbsolutePath().normalize();
-            if (!root.equals(d.getParent()) || CheckpointNames.parseStep(d.getFileName().toString()).isEmpty()
-                    || !Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) {
-                throw new CheckpointException(d + ": not a checkpoint directory of " + root + ", not moved");
-            }
+            checkpointOfThisRoot(p, "moved");
         }
-        String stamp = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")
-                .withZone(java.time.ZoneOffset.UTC).format(options.clock().instant());
+        String stamp = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC)
+                .format(options.clock().instant());
         Path aside = root.resolve("aside-" + stamp);
         for (int n = 2; ; n++) {
             try {
                 options.io().createDirectory(aside);
                 break;
-            } catch (java.nio.file.FileAlreadyExistsException e) {
+            } catch (FileAlreadyExistsException e) {
                 if (n > 100) {
                     throw e;
                 }
@@ -692,89 +283,73 @@ public final class CheckpointStore implements Closeable {
         return aside;
     }
 
+    // ---------------------------------------------------------------------------------------------------------------
+    // commit, retention, deletion
+
     /**
-     * Deletes one checkpoint: renamed to {@code .del-<name>-<hex>} first (so a half-deleted directory never carries a
-     * checkpoint's name), the root forced, then removed. Refuses anything that is not a {@code ckpt-<digits>} directory
-     * directly under this root.
+     * Writes checkpoint {@code step} by the commit protocol ({@link CheckpointCommit#write}: atomic, a checkpoint of the
+     * same step replaced only once the new one landed), updates {@code latest}, then applies retention.
+     *
+     * <p>{@code bytes} in the result counts the checkpoint's files plus the {@code latest} pointer's few bytes.
+     *
+     * @param info free-form strings recorded in the manifest (trainer classes, options, ...)
+     * @throws CheckpointException when the checkpoint does not fit the free space or a write fails; the partial
+     *     directory is removed and every existing checkpoint is left as it was
+     * @throws IllegalArgumentException when the entries are inconsistent (duplicate keys, data length not matching the
+     *     shape, invalid JSON) — a bug in the caller, not an I/O condition
      */
-    public synchronized void deleteCheckpoint(Path ckptDir) throws IOException {
-        Path dir = ckptDir.toAbsolutePath().normalize();
-        String name = dir.getFileName().toString();
-        if (!root.equals(dir.getParent()) || CheckpointNames.parseStep(name).isEmpty()
-                || !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-            throw new CheckpointException(dir + ": not a checkpoint directory of " + root + ", not deleted");
-        }
-        Path doomed = root.resolve(CheckpointNames.DEL_PREFIX + name + "-" + randomHex());
-        options.io().moveAtomically(dir, doomed);
-        options.io().syncDirectory(root);
-        deleteRecursively(doomed);
+    public synchronized CommitResult commit(long step, Map<String, String> info, List<Entry> entries)
+            throws CheckpointException {
+        long t0 = System.nanoTime();
+        CheckpointLayout layout = CheckpointLayout.of(step, info == null ? Map.of() : info, entries,
+                options.clock().instant(), HostName.get());
+        List<String> warnings = new ArrayList<>();
+        Path target = protocol.write(layout, warnings);
+        long nanos = System.nanoTime() - t0;
+
+        protectedSteps.removeIf(s -> s < step);
+        List<Path> deleted = new ArrayList<>();
+        applyRetention(step, deleted, warnings);
+        return new CommitResult(step, target, layout.totalBytes(), nanos, List.copyOf(deleted),
+                List.copyOf(warnings));
     }
 
-    private static List<String> cleanDebris(Path root, StorageIo io) throws IOException {
-        List<String> report = new ArrayList<>();
-        Files.deleteIfExists(root.resolve(CheckpointNames.LATEST_TMP));
-        List<Path> entries = new ArrayList<>();
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(root)) {
-            ds.forEach(entries::add);
-        }
-        for (Path p : entries) {
-            String[] debris = CheckpointNames.parseDebris(p.getFileName().toString());
-            if (debris == null) {
-                continue;
-            }
-            Path target = root.resolve(debris[1]);
-            if ("old".equals(debris[0]) && !Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-                io.moveAtomically(p, target);
-                report.add(p + ": restored to " + target.getFileName() + " (its replacement never landed)");
-                continue;
-            }
-            deleteRecursively(p);
-            report.add(p + ": removed (" + switch (debris[0]) {
-                case "tmp" -> "an unfinished commit";
-                case "del" -> "an unfinished deletion";
-                default -> "a replaced checkpoint";
-            } + ")");
-        }
-        io.syncDirectory(root);
-        return report;
-    }
-
-    static void deleteRecursively(Path p) throws IOException {
-        if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+    private void applyRetention(long committed, List<Path> deleted, List<String> problems) {
+        List<Path> doomed;
+        try {
+            Set<Long> always = new HashSet<>(protectedSteps);
+            always.add(committed);
+            doomed = options.retention().toDelete(list(root), always);
+        } catch (IOException e) {
+            problems.add(root + ": cannot list checkpoints for retention: " + e);
             return;
         }
-        Files.walkFileTree(p, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.deleteIfExists(file);
-                return FileVisitResult.CONTINUE;
+        for (Path d : doomed) {
+            try {
+                deleteCheckpoint(d);
+                deleted.add(d);
+            } catch (IOException ex) {
+                problems.add(d + ": retention could not delete it: " + ex);
             }
-
-            @Override
-            public FileVisitResult visitFileFailed(Path file, IOException exc) throws IOException {
-                if (exc instanceof NoSuchFileException) {
-                    return FileVisitResult.CONTINUE;
-                }
-                throw exc;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
-                if (exc != null) {
-                    throw exc;
-                }
-                Files.deleteIfExists(dir);
-                return FileVisitResult.CONTINUE;
-            }
-        });
+        }
     }
 
-    private static void deleteQuietly(Path p) {
-        try {
-            deleteRecursively(p);
-        } catch (IOException ignored) {
-            // debris is removed when the next store opens
+    /**
+     * Deletes one checkpoint ({@link CheckpointCommit#delete}: renamed to {@code .del-…} first, the root forced, then
+     * removed). Refuses anything that is not a {@code ckpt-<digits>} directory directly under this root.
+     */
+    public synchronized void deleteCheckpoint(Path ckptDir) throws IOException {
+        protocol.delete(checkpointOfThisRoot(ckptDir, "deleted"));
+    }
+
+    /** {@code p} normalized, if it is a {@code ckpt-<digits>} directory directly under this root; else the error. */
+    private Path checkpointOfThisRoot(Path p, String notDone) throws CheckpointException {
+        Path d = p.toAbsolutePath().normalize();
+        if (!root.equals(d.getParent()) || CheckpointNames.parseStep(d.getFileName().toString()).isEmpty()
+                || !Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) {
+            throw new CheckpointException(d + ": not a checkpoint directory of " + root + ", not " + notDone);
         }
+        return d;
     }
 
     private static void closeQuietly(Closeable c) {
@@ -787,48 +362,9 @@ public final class CheckpointStore implements Closeable {
         }
     }
 
-    private static String randomHex() {
-        return Long.toHexString(RANDOM.nextLong() >>> 4);
-    }
-
-    static String host() {
-        String h = host;
-        if (h == null) {
-            h = findHost();
-            host = h;
-        }
-        return h;
-    }
-
-    private static String findHost() {
-        // No DNS here: InetAddress.getLocalHost can block for seconds on a misconfigured machine.
-        try {
-            Path p = Path.of("/proc/sys/kernel/hostname");
-            if (Files.isReadable(p)) {
-                String s = Files.readString(p).strip();
-                if (!s.isEmpty()) {
-                    return s;
-                }
-            }
-        } catch (IOException | RuntimeException ignored) {
-            // fall through
-        }
-        for (String env : new String[] {"HOSTNAME", "COMPUTERNAME"}) {
-            String s = System.getenv(env);
-            if (s != null && !s.isBlank()) {
-                return s.strip();
-            }
-        }
-        return "unknown";
-    }
-
     /** Releases the directory lock. */
     @Override
     public synchronized void close() throws IOException {
-        try {
-            lock.release();
-        } finally {
-            lockChannel.close();
-        }
+        lock.close();
     }
 }

@@ -8,7 +8,9 @@ import java.util.Optional;
 
 /**
  * Picks the checkpoint to resume from: the newest (highest step) that verifies completely. Every newer one that does not
- * is reported with the reason, for the caller to log loudly.
+ * is reported with the reason, for the caller to log loudly. Reached through {@link CheckpointStore#loadNewestValid} and
+ * {@link CheckpointStore#newestValid}, so a run chooses its checkpoint only while it holds the directory's lock; on the
+ * thread that asks the store.
  */
 public final class Resume {
     private Resume() {
@@ -39,7 +41,7 @@ public final class Resume {
     }
 
     /** Verifies candidates newest first with bounded memory ({@link CheckpointReader#verify}); loads nothing. */
-    public static Scan newestValid(Path root) throws IOException {
+    static Scan newestValid(Path root) throws IOException {
         List<Skipped> skipped = new ArrayList<>();
         for (Path dir : CheckpointStore.list(root)) {
             VerifyReport r = CheckpointReader.verify(dir);
@@ -57,7 +59,7 @@ public final class Resume {
      * large for the memory left is passed over for an older one that fits (its size is checked before anything is
      * allocated, so trying costs nothing).
      */
-    public static Loaded loadNewestValid(Path root) throws IOException {
+    static Loaded loadNewestValid(Path root) throws IOException {
         List<Skipped> skipped = new ArrayList<>();
         CheckpointTooLargeException tooLarge = null;
         for (Path dir : CheckpointStore.list(root)) {

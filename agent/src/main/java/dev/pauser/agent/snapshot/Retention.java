@@ -1,11 +1,16 @@
 package dev.pauser.agent.snapshot;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -19,6 +24,8 @@ import java.util.Set;
  *       of a period stays the oldest as newer checkpoints arrive, so what is kept for a period never changes;</li>
  *   <li>it is in the always-keep set (the checkpoint just committed, the one a run resumed from).</li>
  * </ul>
+ * {@link #keepSet} decides on steps and wall times alone; {@link #toDelete} applies it to checkpoint directories, reading
+ * their wall times. Immutable; any thread (the store applies it on the committing thread, after each commit).
  */
 public record Retention(int keep, Duration keepEvery) {
     public static final int DEFAULT_KEEP = 3;
@@ -71,5 +78,40 @@ public record Retention(int keep, Duration keepEvery) {
             }
         }
         return kept;
+    }
+
+    /**
+     * The directories among {@code checkpointDirs} (each a {@code ckpt-<digits>} directory, as the store lists them)
+     * that retention does not keep. Wall times are read from the manifests only when {@code keepEvery} is set.
+     */
+    public List<Path> toDelete(List<Path> checkpointDirs, Set<Long> alwaysKeep) {
+        Map<Long, Path> byStep = new LinkedHashMap<>();
+        List<Candidate> candidates = new ArrayList<>();
+        for (Path d : checkpointDirs) {
+            long s = CheckpointNames.parseStep(d.getFileName().toString()).getAsLong();
+            byStep.put(s, d);
+            candidates.add(new Candidate(s, keepEvery != null ? wallTimeOf(d) : Instant.EPOCH));
+        }
+        Set<Long> keep = keepSet(candidates, alwaysKeep);
+        List<Path> doomed = new ArrayList<>();
+        for (Map.Entry<Long, Path> e : byStep.entrySet()) {
+            if (!keep.contains(e.getKey())) {
+                doomed.add(e.getValue());
+            }
+        }
+        return doomed;
+    }
+
+    /** The manifest's wall time; for a checkpoint whose manifest cannot be read, the directory's modification time. */
+    private static Instant wallTimeOf(Path dir) {
+        try {
+            return CheckpointReader.readManifest(dir).wallTime();
+        } catch (IOException e) {
+            try {
+                return Files.getLastModifiedTime(dir, LinkOption.NOFOLLOW_LINKS).toInstant();
+            } catch (IOException e2) {
+                return Instant.EPOCH;
+            }
+        }
     }
 }

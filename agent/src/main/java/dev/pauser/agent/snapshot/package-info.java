@@ -8,8 +8,10 @@
  * {@code manifest.json} (origin and, per field, where its bytes are and their CRC32C) and {@code manifest.crc}
  * (the CRC32C of {@code manifest.json}).
  *
- * <p>Entry points: {@link dev.pauser.agent.snapshot.CheckpointStore} (write, retention),
- * {@link dev.pauser.agent.snapshot.CheckpointReader} (load, verify, inspect), {@link dev.pauser.agent.snapshot.Resume}
- * (newest checkpoint that verifies).
+ * <p>Entry points: {@link dev.pauser.agent.snapshot.CheckpointStore} (the locked root: write, retention, resume
+ * selection, set-aside, deletion), {@link dev.pauser.agent.snapshot.CheckpointReader} (load, verify, inspect). Inside,
+ * one class per job: {@link dev.pauser.agent.snapshot.CheckpointLayout} (a checkpoint's files, laid out in memory),
+ * {@link dev.pauser.agent.snapshot.CheckpointCommit} (the commit protocol), {@link dev.pauser.agent.snapshot.Retention},
+ * {@link dev.pauser.agent.snapshot.Resume} (newest checkpoint that verifies), {@link dev.pauser.agent.snapshot.Crc32c}.
  */
 package dev.pauser.agent.snapshot;

@@ -211,4 +211,37 @@ class RetentionAndResumeTest {
                     store.list().stream().map(p -> p.getFileName().toString()).toList());
         }
     }
+
+    @Test
+    void theStoreChoosesTheResumePointAndSetsNewerCheckpointsAside() throws Exception {
+        TestClock clock = new TestClock();
+        try (CheckpointStore store = CheckpointStore.open(tmp, CheckpointStore.Options.defaults()
+                .withRetention(5, null).withClock(clock))) {
+            for (long s = 1; s <= 4; s++) {
+                store.commit(s * 10, Map.of(), state(s));
+            }
+            Fixtures.flipByte(store.root().resolve("ckpt-000000000040").resolve("values.json"), 3);
+            Resume.Loaded loaded = store.loadNewestValid();
+            LoadedCheckpoint from = loaded.checkpoint().orElseThrow();
+            assertEquals(30, from.step());
+            assertEquals(List.of(store.root().resolve("ckpt-000000000040")),
+                    loaded.skipped().stream().map(Resume.Skipped::dir).toList());
+
+            List<Path> newer = store.newerThan(from.step());
+            assertEquals(List.of(store.root().resolve("ckpt-000000000040")), newer);
+            assertEquals(List.of(store.root().resolve("ckpt-000000000040"), store.root().resolve("ckpt-000000000030"),
+                    store.root().resolve("ckpt-000000000020"), store.root().resolve("ckpt-000000000010")),
+                    store.newerThan(-1));
+            Path aside = store.setAside(newer);
+            assertEquals(store.root().resolve("aside-20260101-000000"), aside);
+            assertTrue(Files.isDirectory(aside.resolve("ckpt-000000000040")));
+            assertEquals(Set.of(10L, 20L, 30L), steps(store));
+            assertEquals(store.root().resolve("ckpt-000000000030"), store.newestValid().chosen().orElseThrow());
+
+            CheckpointException outside = assertThrows(CheckpointException.class,
+                    () -> store.setAside(List.of(aside.resolve("ckpt-000000000040"))));
+            assertEquals(aside.resolve("ckpt-000000000040") + ": not a checkpoint directory of " + store.root()
+                    + ", not moved", outside.getMessage());
+        }
+    }
 }
