@@ -2,10 +2,11 @@ package dev.pauser.agent;
 
 import dev.pauser.agent.checkpoint.CheckpointAgent;
 import dev.pauser.agent.checkpoint.Checkpointer;
+import dev.pauser.agent.contract.AgentProperties;
+import dev.pauser.agent.contract.PauserMXBean;
 import dev.pauser.agent.control.ControlServer;
 import dev.pauser.agent.jmx.PauserControl;
 import dev.pauser.agent.jmx.PauserMBean;
-import dev.pauser.agent.jmx.PauserMXBean;
 import dev.pauser.agent.state.ModuleOpener;
 import dev.pauser.boot.Gate;
 import dev.pauser.boot.GateState;
@@ -22,13 +23,6 @@ import javax.management.ObjectName;
  * bootstrap loader.
  */
 public final class AgentStarter {
-    /** System property announcing the agent to the {@code pauser} command line (read through the Attach API). */
-    public static final String VERSION_PROPERTY = "pauser.agent.version";
-    public static final String DIR_PROPERTY = "pauser.agent.dir";
-    /** Why the last late load of the agent did not start (bad options), for the attaching tool. */
-    public static final String ERROR_PROPERTY = "pauser.agent.error";
-    /** The path of the agent's control socket, where the {@code pauser} command line connects. */
-    public static final String CONTROL_PROPERTY = "pauser.agent.control";
 
     private static boolean started;
 
@@ -59,7 +53,7 @@ public final class AgentStarter {
             if (lateAttach) {
                 // The running app must not die of a typo, and a throw here only gives the attaching tool "agent failed
                 // to initialize" plus a stack trace in the app's output: leave one line and the reason for tools.
-                System.setProperty(ERROR_PROPERTY, e.getMessage());
+                System.setProperty(AgentProperties.ERROR, e.getMessage());
                 System.err.println(e.getMessage());
                 return;
             }
@@ -94,7 +88,7 @@ public final class AgentStarter {
             if (lateAttach) {
                 // Nothing is instrumented yet and the directory was left untouched: the app goes on as it was, and
                 // the attaching tool reads the reason from this property.
-                System.setProperty(ERROR_PROPERTY, e.getMessage());
+                System.setProperty(AgentProperties.ERROR, e.getMessage());
                 System.err.println(e.getMessage() + " -- the agent is not loaded; the program goes on without it");
                 return;
             }
@@ -126,9 +120,9 @@ public final class AgentStarter {
         if (mbean[0] != null) {
             startControlSocket();
         }
-        System.setProperty(VERSION_PROPERTY, version);
-        System.setProperty(DIR_PROPERTY, dir.toString());
-        System.clearProperty(ERROR_PROPERTY);
+        System.setProperty(AgentProperties.VERSION, version);
+        System.setProperty(AgentProperties.DIR, dir.toString());
+        System.clearProperty(AgentProperties.ERROR);
         started = true;
     }
 
@@ -214,8 +208,8 @@ public final class AgentStarter {
     }
 
     /**
-     * The command line's way in: an owner-only Unix-domain socket, published in {@link #CONTROL_PROPERTY} before the
-     * agent announces itself, so a command that sees the version also finds the socket. Removed when the JVM exits.
+     * The command line's way in: an owner-only Unix-domain socket, published in {@link AgentProperties#CONTROL} before
+     * the agent announces itself, so a command that sees the version also finds the socket. Removed when the JVM exits.
      */
     private static void startControlSocket() {
         if (ModuleLayer.boot().findModule("jdk.net").isEmpty()) {
@@ -228,7 +222,7 @@ public final class AgentStarter {
             ControlServer control = ControlServer.start(ManagementFactory.getPlatformMBeanServer(),
                     new ObjectName(PauserMXBean.OBJECT_NAME), Log::warn);
             Runtime.getRuntime().addShutdownHook(new Thread(control::close, "pauser-control-exit"));
-            System.setProperty(CONTROL_PROPERTY, control.path().toString());
+            System.setProperty(AgentProperties.CONTROL, control.path().toString());
         } catch (Exception | LinkageError e) {
             Log.error("cannot open the control socket for the pauser command line: " + e
                     + "; JMX (JConsole) still works");

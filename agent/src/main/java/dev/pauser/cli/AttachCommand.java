@@ -3,9 +3,9 @@ package dev.pauser.cli;
 import com.sun.tools.attach.AgentInitializationException;
 import com.sun.tools.attach.AgentLoadException;
 import com.sun.tools.attach.VirtualMachine;
-import dev.pauser.agent.AgentStarter;
 import dev.pauser.agent.Config;
 import dev.pauser.agent.ConfigException;
+import dev.pauser.agent.contract.AgentProperties;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -56,7 +56,7 @@ final class AttachCommand implements Callable<Integer> {
             version = Jvms.agentVersion(after);
             if (version == null) {
                 // The agent declined to start (e.g. its checkpoint directory is in use or unsafe) and left the reason.
-                String why = after.getProperty(AgentStarter.ERROR_PROPERTY, "the reason is in that JVM's standard error");
+                String why = after.getProperty(AgentProperties.ERROR, "the reason is in that JVM's standard error");
                 throw new CliException(ExitCodes.FAILED, "the Pauser agent did not start in JVM " + pid + ": "
                         + why.replaceFirst("^pauser: ", "") + "; the program goes on without it");
             }

@@ -1,6 +1,7 @@
 package dev.pauser.cli;
 
-import dev.pauser.agent.jmx.PauserMXBean;
+import dev.pauser.agent.contract.CheckpointOutcome;
+import dev.pauser.agent.contract.PauserMXBean;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -34,15 +35,18 @@ final class CheckpointCommand implements Callable<Integer> {
                         "asked JVM " + pid + " for a checkpoint (last durable: step " + p.getLastCheckpointStep() + ")");
                 return ExitCodes.OK;
             }
-            String result = p.checkpointAndWait(wait.toMillis());
-            if (result.startsWith("checkpoint failed: not durable within")) {
-                throw new CliException(ExitCodes.TIMED_OUT, "JVM " + pid + ": " + result);
-            }
-            if (result.startsWith("checkpoint failed")) {
-                throw new CliException(ExitCodes.FAILED, "JVM " + pid + ": " + result);
+            CheckpointOutcome outcome = p.checkpointAndWaitForOutcome(wait.toMillis());
+            switch (outcome.status()) {
+                case TIMED_OUT:
+                    throw new CliException(ExitCodes.TIMED_OUT, "JVM " + pid + ": " + outcome.message());
+                case FAILED:
+                    throw new CliException(ExitCodes.FAILED, "JVM " + pid + ": " + outcome.message());
+                default:
+                    break;
             }
             out.print(Output.object("pid", pid, "step", p.getLastCheckpointStep(), "path", p.getLastCheckpointPath(),
-                    "bytes", p.getLastCheckpointBytes(), "result", result), "JVM " + pid + ": " + result);
+                    "bytes", p.getLastCheckpointBytes(), "result", outcome.message()), "JVM " + pid + ": "
+                    + outcome.message());
             return ExitCodes.OK;
         }
     }

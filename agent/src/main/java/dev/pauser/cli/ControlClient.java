@@ -2,7 +2,7 @@ package dev.pauser.cli;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.pauser.agent.control.JsonRpc;
+import dev.pauser.agent.contract.JsonRpc;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
@@ -11,6 +11,7 @@ import java.io.InputStream;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
+import java.lang.reflect.RecordComponent;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -188,8 +189,9 @@ final class ControlClient implements InvocationHandler, AutoCloseable {
     }
 
     /**
-     * A result as the method's return type: simple types directly; anything else (arrays, records, beans) through
-     * Jackson's object mapper, loaded only then.
+     * A result as the method's return type: simple types, enums and records of them directly (the contract's typed
+     * results, such as a checkpoint's outcome, are records: Jackson's object mapper would cost this command more start-up
+     * than the rest of it); anything else (arrays, beans) through the object mapper, loaded only then.
      */
     private Object convert(Object v, Method method) throws IOException {
         Class<?> r = method.getReturnType();
@@ -199,7 +201,22 @@ final class ControlClient implements InvocationHandler, AutoCloseable {
             }
             return null;
         }
-        Class<?> boxed = r.isPrimitive() ? BOXES.get(r) : r;
+        Object direct = direct(v, r, method.getName());
+        if (direct != null) {
+            return direct;
+        }
+        try {
+            ObjectMapper mapper = new ObjectMapper();
+            return mapper.convertValue(v, mapper.constructType(method.getGenericReturnType()));
+        } catch (IllegalArgumentException e) {
+            throw new IOException("JVM " + pid + " answered " + method.getName() + " with a value that is not a "
+                    + method.getGenericReturnType().getTypeName() + ": " + Jvms.oneLine(e));
+        }
+    }
+
+    /** {@code v} (not null) as {@code type} where that is a simple type, an enum or a record; null for other types. */
+    private Object direct(Object v, Class<?> type, String what) throws IOException {
+        Class<?> boxed = type.isPrimitive() ? BOXES.get(type) : type;
         if (boxed == String.class && v instanceof String || boxed == Boolean.class && v instanceof Boolean) {
             return v;
         }
@@ -222,12 +239,41 @@ final class ControlClient implements InvocationHandler, AutoCloseable {
         if (boxed == Character.class && v instanceof String && ((String) v).length() == 1) {
             return ((String) v).charAt(0);
         }
+        if (type.isEnum() && v instanceof String) {
+            for (Object constant : type.getEnumConstants()) {
+                if (((Enum<?>) constant).name().equals(v)) {
+                    return constant;
+                }
+            }
+            throw new IOException("JVM " + pid + " answered " + what + " with " + type.getSimpleName() + " '" + v
+                    + "', which this pauser does not know (is the agent newer?)");
+        }
+        if (type.isRecord() && v instanceof Map) {
+            return record((Map<?, ?>) v, type, what);
+        }
+        return null;
+    }
+
+    /** A JSON object (an MXBean's composite data) as the record {@code type}, each component by its name. */
+    private Object record(Map<?, ?> fields, Class<?> type, String what) throws IOException {
+        RecordComponent[] components = type.getRecordComponents();
+        Class<?>[] types = new Class<?>[components.length];
+        Object[] values = new Object[components.length];
+        for (int i = 0; i < components.length; i++) {
+            String name = components[i].getName();
+            types[i] = components[i].getType();
+            Object field = fields.get(name);
+            values[i] = field == null ? null : direct(field, types[i], what + "." + name);
+            if (values[i] == null && (types[i].isPrimitive() || field != null)) {
+                throw new IOException("JVM " + pid + " answered " + what + " without a " + types[i].getSimpleName()
+                        + " " + name + " (got " + field + ")");
+            }
+        }
         try {
-            ObjectMapper mapper = new ObjectMapper();
-            return mapper.convertValue(v, mapper.constructType(method.getGenericReturnType()));
-        } catch (IllegalArgumentException e) {
-            throw new IOException("JVM " + pid + " answered " + method.getName() + " with a value that is not a "
-                    + method.getGenericReturnType().getTypeName() + ": " + Jvms.oneLine(e));
+            return type.getDeclaredConstructor(types).newInstance(values);
+        } catch (ReflectiveOperationException e) {
+            throw new IOException("cannot make a " + type.getSimpleName() + " of what JVM " + pid + " answered to "
+                    + what + ": " + Jvms.oneLine(e), e);
         }
     }
 

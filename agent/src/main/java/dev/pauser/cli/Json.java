@@ -5,7 +5,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
-import dev.pauser.agent.control.JsonRpc;
+import dev.pauser.agent.contract.JsonRpc;
 import java.io.IOException;
 import java.lang.reflect.Array;
 import java.util.ArrayList;

@@ -3,7 +3,7 @@ package dev.pauser.cli;
 import com.sun.tools.attach.AttachNotSupportedException;
 import com.sun.tools.attach.VirtualMachine;
 import com.sun.tools.attach.VirtualMachineDescriptor;
-import dev.pauser.agent.AgentStarter;
+import dev.pauser.agent.contract.AgentProperties;
 import dev.pauser.agent.control.ControlDirectory;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -97,7 +97,7 @@ final class Jvms {
 
     /** The version of the Pauser agent loaded in the JVM, or null when none is. */
     static String agentVersion(Properties props) {
-        return props.getProperty(AgentStarter.VERSION_PROPERTY);
+        return props.getProperty(AgentProperties.VERSION);
     }
 
     static CliException notLoaded(String pid) {

@@ -1,6 +1,7 @@
 package dev.pauser.cli;
 
-import dev.pauser.agent.jmx.PauserMXBean;
+import dev.pauser.agent.contract.PauserMXBean;
+import dev.pauser.agent.contract.RunState;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -39,10 +40,10 @@ final class PauseCommand implements Callable<Integer> {
             }
             String state = p.pauseAndWait(wait.toMillis());
             long step = p.getStep();
-            if (state.equals("STOPPING")) {
+            if (RunState.STOPPING.is(state)) {
                 throw new CliException(ExitCodes.FAILED, "JVM " + pid + " is stopping; it will not pause");
             }
-            if (!state.equals("PAUSED")) {
+            if (!RunState.PAUSED.is(state)) {
                 // The request stays: the run pauses at its next boundary unless resumed.
                 throw new CliException(ExitCodes.TIMED_OUT, "JVM " + pid + " did not pause within "
                         + Timeouts.format(wait) + " (state " + state + ", a step is still running); "

@@ -1,6 +1,7 @@
 package dev.pauser.cli;
 
-import dev.pauser.agent.jmx.PauserMXBean;
+import dev.pauser.agent.contract.PauserMXBean;
+import dev.pauser.agent.contract.RunState;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -26,11 +27,11 @@ final class ResumeCommand implements Callable<Integer> {
             // The gate's control thread reopens it a moment later; report the state after that, not before.
             String state = p.getState();
             long deadline = System.currentTimeMillis() + SETTLE_MILLIS;
-            while ((state.equals("PAUSED") || state.equals("PAUSING")) && System.currentTimeMillis() < deadline) {
+            while ((RunState.PAUSED.is(state) || RunState.PAUSING.is(state)) && System.currentTimeMillis() < deadline) {
                 Thread.sleep(10);
                 state = p.getState();
             }
-            if (state.equals("STOPPING")) {
+            if (RunState.STOPPING.is(state)) {
                 throw new CliException(ExitCodes.FAILED, "JVM " + pid + " is stopping; resume has no effect");
             }
             long step = p.getStep();

@@ -1,6 +1,6 @@
 package dev.pauser.cli;
 
-import dev.pauser.agent.jmx.PauserMXBean;
+import dev.pauser.agent.contract.PauserMXBean;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.Map;

@@ -1,5 +1,6 @@
 package dev.pauser.cli;
 
+import dev.pauser.agent.contract.RunState;
 import java.lang.reflect.UndeclaredThrowableException;
 import java.time.Duration;
 import java.util.Optional;
@@ -47,7 +48,7 @@ final class StopCommand implements Callable<Integer> {
             }
         }
         if (wait == null) {
-            out.print(Output.object("pid", pid, "state", "STOPPING", "exited", false),
+            out.print(Output.object("pid", pid, "state", RunState.STOPPING.name(), "exited", false),
                     "asked JVM " + pid + " to stop: in-flight steps finish, then it exits");
             return ExitCodes.OK;
         }

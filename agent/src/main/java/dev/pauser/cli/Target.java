@@ -2,9 +2,9 @@ package dev.pauser.cli;
 
 import com.sun.tools.attach.VirtualMachine;
 import com.sun.tools.attach.VirtualMachineDescriptor;
-import dev.pauser.agent.AgentStarter;
+import dev.pauser.agent.contract.AgentProperties;
 import dev.pauser.agent.control.ControlDirectory;
-import dev.pauser.agent.jmx.PauserMXBean;
+import dev.pauser.agent.contract.PauserMXBean;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.Properties;
@@ -62,14 +62,14 @@ final class Target implements AutoCloseable {
             if (Jvms.agentVersion(props) == null) {
                 throw Jvms.notLoaded(pid);
             }
-            socket = props.getProperty(AgentStarter.CONTROL_PROPERTY);
+            socket = props.getProperty(AgentProperties.CONTROL);
         } finally {
             Jvms.detach(vm);
         }
         if (socket == null) {
             // the agent started but could not open its socket (it logged why), or it predates the socket
             throw new CliException(ExitCodes.FAILED, "JVM " + pid + " runs the Pauser agent but has no control socket"
-                    + " (system property " + AgentStarter.CONTROL_PROPERTY + "); see that JVM's log, or use JConsole");
+                    + " (system property " + AgentProperties.CONTROL + "); see that JVM's log, or use JConsole");
         }
         return new Target(pid, ControlClient.connect(pid, Paths.get(socket)));
     }

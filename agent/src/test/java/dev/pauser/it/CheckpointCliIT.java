@@ -5,8 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.pauser.agent.jmx.PauserMXBean;
+import dev.pauser.agent.contract.PauserMXBean;
 import dev.pauser.fixture.TinyStateTrainer;
+import dev.pauser.fixture.ValuesTrainer;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -76,6 +77,46 @@ class CheckpointCliIT {
         CliIT.Result r = CliIT.pauser("verify", dir.toString());
         assertEquals(6, r.exit(), r.toString());
         assertTrue(r.oneErrorLine().contains("holds no checkpoint"), r.toString());
+    }
+
+    /** A step that outlasts the wait: exit 4 (timed out), one line saying so; the checkpoint stays asked for. */
+    @Test
+    void checkpointWaitOutlastedByARunningStepTimesOut() throws Exception {
+        // each step sleeps ten minutes: once the first has begun, no safe point comes while the command waits
+        try (ChildJvm child = ChildJvm.builder().agent("dir=" + dir)
+                .main(TinyStateTrainer.class, "100000", "600000").start()) {
+            child.awaitLine("^ready$", Duration.ofSeconds(60));
+            PauserMXBean pauser = child.pauser();
+            Steps.await("the first step to begin", 60_000, () -> !pauser.isBeforeFirstStep());
+
+            String pid = Long.toString(child.pid());
+            CliIT.Result r = CliIT.pauser("checkpoint", pid, "--wait=2s");
+            assertEquals(4, r.exit(), r.toString());
+            String line = r.oneErrorLine();
+            assertTrue(line.startsWith("pauser: JVM " + pid + ": checkpoint failed: not durable within 2000 ms"), line);
+            assertTrue(line.endsWith("it is still requested"), line);
+            assertEquals(-1, pauser.getLastCheckpointStep(), "nothing was written");
+        }
+    }
+
+    /** A checkpoint that can't be taken (a field no codec takes, attached late): exit 1, one line with the reason. */
+    @Test
+    void checkpointWaitThatCannotCheckpointFailsWithTheReason() throws Exception {
+        try (ChildJvm child = ChildJvm.builder().noAgent()
+                .main(ValuesTrainer.class, "--mode", "unsupported", "--steps", "100000", "--delay-ms", "5").start()) {
+            child.awaitLine("ready", Duration.ofSeconds(60));
+            String pid = Long.toString(child.pid());
+            CliIT.Result attached = CliIT.pauser("attach", pid, "dir=" + dir);
+            assertEquals(0, attached.exit(), attached.toString());
+            // training goes on, checkpoints are off
+            child.awaitLine(".*checkpoints are off in this JVM.*", Duration.ofSeconds(60));
+
+            CliIT.Result r = CliIT.pauser("checkpoint", pid, "--wait=60s");
+            assertEquals(1, r.exit(), r.toString());
+            String line = r.oneErrorLine();
+            assertTrue(line.startsWith("pauser: JVM " + pid + ": checkpoint failed: "), line);
+            assertEquals("", r.out(), r.toString());
+        }
     }
 
     /** Flips one bit of the first byte of tensor data (right after the safetensors header). */

@@ -1,6 +1,6 @@
 package dev.pauser.it;
 
-import dev.pauser.agent.jmx.PauserMXBean;
+import dev.pauser.agent.contract.PauserMXBean;
 import dev.pauser.testkit.ChildJvmCommand;
 import dev.pauser.testkit.ChildJvmProcess;
 import java.io.IOException;

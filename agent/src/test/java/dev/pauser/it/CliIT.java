@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.pauser.agent.jmx.PauserMXBean;
+import dev.pauser.agent.contract.PauserMXBean;
 import dev.pauser.fixture.Trainer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pauser.agent.jmx.PauserMXBean;
+import dev.pauser.agent.contract.PauserMXBean;
 import dev.pauser.fixture.Trainer;
 import java.lang.management.ThreadInfo;
 import java.lang.management.ThreadMXBean;
@@ -80,10 +80,11 @@ class JmxPauseIT {
                     "LastCheckpointTime", "LastCheckpointTimeMillis")), attributes.toString());
             assertTrue(Arrays.stream(info.getAttributes()).anyMatch(a -> a.getName().equals("PauseAtStep") && a.isWritable()));
             // JConsole lists the operations in this order: stop, which ends the JVM, not between resume and pause
-            assertEquals(List.of("pause", "pauseAndWait", "resume", "checkpoint", "checkpointAndWait", "stop"),
+            assertEquals(List.of("pause", "pauseAndWait", "resume", "checkpoint", "checkpointAndWait",
+                    "checkpointAndWaitForOutcome", "stop"),
                     Arrays.stream(info.getOperations()).map(MBeanOperationInfo::getName).collect(Collectors.toList()));
             for (MBeanOperationInfo op : info.getOperations()) {
-                assertEquals(op.getName().endsWith("AndWait") ? MBeanOperationInfo.ACTION_INFO : MBeanOperationInfo.ACTION,
+                assertEquals(op.getName().contains("AndWait") ? MBeanOperationInfo.ACTION_INFO : MBeanOperationInfo.ACTION,
                         op.getImpact(), op.getName());
                 assertFalse(op.getDescription().startsWith("Operation exposed"), op.getName());
                 for (MBeanParameterInfo p : op.getSignature()) {

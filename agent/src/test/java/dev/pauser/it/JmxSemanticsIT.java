@@ -7,7 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pauser.agent.jmx.PauserMXBean;
+import dev.pauser.agent.contract.CheckpointOutcome;
+import dev.pauser.agent.contract.PauserMXBean;
 import dev.pauser.agent.snapshot.CheckpointReader;
 import dev.pauser.fixture.TinyStateTrainer;
 import dev.pauser.fixture.Trainer;
@@ -67,6 +68,10 @@ class JmxSemanticsIT {
                     () -> pauser.checkpointAndWait(-1));
             assertTrue(checkpointWait.getMessage().startsWith("checkpointAndWait: timeoutMillis must be 0"),
                     checkpointWait.getMessage());
+            IllegalArgumentException outcomeWait = assertThrows(IllegalArgumentException.class,
+                    () -> pauser.checkpointAndWaitForOutcome(-1));
+            assertTrue(outcomeWait.getMessage().startsWith("checkpointAndWaitForOutcome: timeoutMillis must be 0"),
+                    outcomeWait.getMessage());
 
             // nothing refused took effect: no pause, the settings unchanged, training goes on
             assertEquals(-1, pauser.getPauseAtStep());
@@ -102,6 +107,44 @@ class JmxSemanticsIT {
             String state = pauser.pauseAndWait(0);
             assertTrue(state.equals("PAUSING") || state.equals("PAUSED"), state);
             Steps.await("PAUSED", 60_000, pauser::isPaused);
+            pauser.resume();
+        }
+    }
+
+    @Test
+    void theTypedOutcomeSaysDurableThenAlreadyDurableWhileNoStepRunsAndJmxClientsReadItAsOpenData() throws Exception {
+        try (ChildJvm child = ChildJvm.builder().agent("dir=" + dir + ",checkpointOnPause=false")
+                .main(TinyStateTrainer.class, ENDLESS).start()) {
+            child.awaitLine("^ready$", Duration.ofSeconds(60));
+            PauserMXBean pauser = child.pauser();
+            Steps.awaitStepAfter(pauser, 3);
+            assertEquals("PAUSED", pauser.pauseAndWait(60_000));
+            long pausedStep = pauser.getStep();
+
+            CheckpointOutcome written = pauser.checkpointAndWaitForOutcome(60_000);
+            assertEquals(CheckpointOutcome.Status.DURABLE, written.status(), written.toString());
+            assertTrue(written.succeeded(), written.toString());
+            assertEquals(pausedStep, written.step());
+            assertEquals(pauser.getLastCheckpointPath(), written.path());
+            assertEquals(pauser.getLastCheckpointBytes(), written.bytes());
+            assertEquals("", written.error());
+            assertTrue(written.message().startsWith(written.path() + " (step " + pausedStep + ", "), written.message());
+            assertTrue(CheckpointReader.verify(Path.of(written.path())).ok(), "durable and complete on return");
+
+            // no step since: nothing to write, and the outcome names the checkpoint that holds the state
+            CheckpointOutcome again = pauser.checkpointAndWaitForOutcome(60_000);
+            assertEquals(CheckpointOutcome.Status.ALREADY_DURABLE, again.status(), again.toString());
+            assertEquals(written.path(), again.path());
+            assertEquals(pausedStep, again.step());
+            assertEquals(again.message(), pauser.checkpointAndWait(60_000), "the string operation says the same");
+
+            // as JConsole or jmxterm see it, without Pauser's classes: composite data, the status by name
+            CompositeData raw = (CompositeData) child.jmx().invoke(new ObjectName(PauserMXBean.OBJECT_NAME),
+                    "checkpointAndWaitForOutcome", new Object[] {60_000L}, new String[] {"long"});
+            assertEquals("ALREADY_DURABLE", raw.get("status"));
+            assertEquals(written.path(), raw.get("path"));
+            assertEquals(pausedStep, raw.get("step"));
+            assertEquals("PAUSED", pauser.getState());
             pauser.resume();
         }
     }

@@ -2,7 +2,7 @@ package dev.pauser.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.pauser.agent.jmx.PauserMXBean;
+import dev.pauser.agent.contract.PauserMXBean;
 import dev.pauser.fixture.Trainer;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -3,7 +3,7 @@ package dev.pauser.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pauser.agent.jmx.PauserMXBean;
+import dev.pauser.agent.contract.PauserMXBean;
 import dev.pauser.fixture.FreshLoaderMain;
 import dev.pauser.fixture.Trainer;
 import java.nio.file.Path;

@@ -3,7 +3,7 @@ package dev.pauser.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.pauser.agent.jmx.PauserMXBean;
+import dev.pauser.agent.contract.PauserMXBean;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 

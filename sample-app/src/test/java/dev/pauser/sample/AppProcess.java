@@ -13,7 +13,7 @@ import java.util.List;
 final class AppProcess extends ChildJvmProcess {
 
     /**
-     * The few operations of the agent's {@code dev.pauser.agent.jmx.PauserMXBean} this test uses: an MXBean speaks open
+     * The few operations of the agent's {@code dev.pauser.agent.contract.PauserMXBean} this test uses: an MXBean speaks open
      * types only, so an interface with the same names is all a client needs (the agent's classes are not on this
      * module's class path).
      */

@@ -1,6 +1,7 @@
 package dev.pauser.agent.control;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.pauser.agent.contract.JsonRpc;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;

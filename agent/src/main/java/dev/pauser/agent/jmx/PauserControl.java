@@ -1,5 +1,8 @@
 package dev.pauser.agent.jmx;
 
+import dev.pauser.agent.contract.CheckpointOutcome;
+import dev.pauser.agent.contract.CheckpointOutcome.Status;
+import dev.pauser.agent.contract.PauserMXBean;
 import dev.pauser.boot.Gate;
 import dev.pauser.boot.GateState;
 import dev.pauser.agent.checkpoint.Checkpointer;
@@ -146,25 +149,55 @@ public final class PauserControl implements PauserMXBean {
 
     @Override
     public String checkpointAndWait(long timeoutMillis) {
-        checkTimeout("checkpointAndWait", timeoutMillis);
+        return awaitCheckpoint("checkpointAndWait", timeoutMillis).message();
+    }
+
+    @Override
+    public CheckpointOutcome checkpointAndWaitForOutcome(long timeoutMillis) {
+        return awaitCheckpoint("checkpointAndWaitForOutcome", timeoutMillis);
+    }
+
+    /** Asks for a checkpoint and waits for it; {@code operation} names the caller in the error on a bad timeout. */
+    private CheckpointOutcome awaitCheckpoint(String operation, long timeoutMillis) {
+        checkTimeout(operation, timeoutMillis);
         long step = Gate.steps();
         CompletableFuture<CheckpointResult> done = checkpointer.request("requested over JMX");
         if (timeoutMillis == 0) {
             CheckpointResult now = done.getNow(null);
-            return now != null ? now.describe() : "checkpoint requested at step " + step + ", not waited for "
-                    + "(timeoutMillis 0); watch LastCheckpointStep or the " + CHECKPOINT_WRITTEN + " notification";
+            return now != null ? outcome(now) : notDurable(Status.REQUESTED, step, "", "checkpoint requested at step "
+                    + step + ", not waited for (timeoutMillis 0); watch LastCheckpointStep or the "
+                    + CHECKPOINT_WRITTEN + " notification");
         }
         try {
-            return done.get(timeoutMillis, TimeUnit.MILLISECONDS).describe();
+            return outcome(done.get(timeoutMillis, TimeUnit.MILLISECONDS));
         } catch (TimeoutException e) {
-            return "checkpoint failed: not durable within " + timeoutMillis + " ms (state " + Gate.state()
+            String error = "not durable within " + timeoutMillis + " ms (state " + Gate.state()
                     + "); it is still requested";
+            return notDurable(Status.TIMED_OUT, step, error, "checkpoint failed: " + error);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return "checkpoint failed: interrupted";
+            return notDurable(Status.FAILED, step, "interrupted", "checkpoint failed: interrupted");
         } catch (ExecutionException e) {
-            return "checkpoint failed: " + e.getCause();
+            String error = String.valueOf(e.getCause());
+            return notDurable(Status.FAILED, step, error, "checkpoint failed: " + error);
         }
+    }
+
+    /** The typed outcome of a finished request; its message is the checkpointer's own line for it. */
+    static CheckpointOutcome outcome(CheckpointResult r) {
+        Status status;
+        if (!r.ok()) {
+            status = Status.FAILED;
+        } else if (r.written()) {
+            status = Status.DURABLE;
+        } else {
+            status = r.path().isEmpty() ? Status.NOTHING_TO_SAVE : Status.ALREADY_DURABLE;
+        }
+        return new CheckpointOutcome(status, r.step(), r.path(), r.bytes(), r.millis(), r.error(), r.describe());
+    }
+
+    private static CheckpointOutcome notDurable(Status status, long step, String error, String message) {
+        return new CheckpointOutcome(status, step, "", 0, 0, error, message);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.pauser.agent.jmx;
 
 import dev.pauser.agent.checkpoint.CheckpointResult;
+import dev.pauser.agent.contract.PauserMXBean;
 import dev.pauser.boot.Gate;
 import dev.pauser.boot.GateListener;
 import dev.pauser.boot.GateState;
@@ -86,6 +87,9 @@ public final class PauserMBean extends StandardEmitterMBean implements GateListe
             "checkpoint", "Ask for a checkpoint at the next step boundary; returns at once. Watch LastCheckpointStep",
             "checkpointAndWait", "Ask for a checkpoint and wait until it is durable or timeoutMillis ends; returns a "
                     + "line naming it, or starting 'checkpoint requested' (timeoutMillis 0) or 'checkpoint failed'",
+            "checkpointAndWaitForOutcome", "As checkpointAndWait, answered as data for programs: status (DURABLE, "
+                    + "ALREADY_DURABLE, NOTHING_TO_SAVE, REQUESTED, TIMED_OUT or FAILED), step, path, bytes, millis, "
+                    + "error, and message (checkpointAndWait's line)",
             "stop", "Ends the JVM: finishes the in-flight steps, writes the final checkpoint, then exits the JVM with "
                     + "status 0. Returns at once; the run does not come back (start it again to resume)");
 
@@ -94,7 +98,10 @@ public final class PauserMBean extends StandardEmitterMBean implements GateListe
             "pauseAndWait", "Milliseconds to wait at most for the pause to take effect; 0 returns at once with the "
                     + "state (the pause stays asked for either way); negative is refused",
             "checkpointAndWait", "Milliseconds to wait at most for the checkpoint to be durable; 0 returns at once "
-                    + "(the checkpoint is still taken: watch LastCheckpointStep); negative is refused");
+                    + "(the checkpoint is still taken: watch LastCheckpointStep); negative is refused",
+            "checkpointAndWaitForOutcome", "Milliseconds to wait at most for the checkpoint to be durable; 0 returns "
+                    + "at once (status REQUESTED unless already known; the checkpoint is still taken); negative is "
+                    + "refused");
 
     /** The userData of every state-change notification. */
     static final CompositeType STATE_CHANGE_DATA = compositeType("dev.pauser.StateChange",
@@ -236,10 +243,10 @@ public final class PauserMBean extends StandardEmitterMBean implements GateListe
         return OPERATIONS.getOrDefault(info.getName(), info.getDescription());
     }
 
-    /** ACTION_INFO for the operations that answer with a result, ACTION for those that only ask. */
+    /** ACTION_INFO for the operations that answer with a result (they wait), ACTION for those that only ask. */
     @Override
     protected int getImpact(MBeanOperationInfo info) {
-        return info.getName().endsWith("AndWait") ? MBeanOperationInfo.ACTION_INFO : MBeanOperationInfo.ACTION;
+        return info.getName().contains("AndWait") ? MBeanOperationInfo.ACTION_INFO : MBeanOperationInfo.ACTION;
     }
 
     @Override

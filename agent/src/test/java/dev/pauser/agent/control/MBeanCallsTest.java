@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.pauser.agent.contract.JsonRpc;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 

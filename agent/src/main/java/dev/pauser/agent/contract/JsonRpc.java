@@ -1,4 +1,4 @@
-package dev.pauser.agent.control;
+package dev.pauser.agent.contract;
 
 
 /**
@@ -13,7 +13,7 @@ package dev.pauser.agent.control;
  *
  * A result is the attribute's or operation's value as JSON ({@code null} for void); an exception thrown by the MBean is
  * the error {@link #MBEAN_THREW} with its message, and {@code data.exception} naming its class. Shared by the agent's
- * server ({@link MBeanCalls}) and the command line's client, so both sides agree on names and limits; each side encodes
+ * server and the command line's client, so both sides agree on names and limits; each side encodes
  * with the Jackson it loads cheapest (the command line only Jackson's streaming core, to start fast).
  */
 public final class JsonRpc {

@@ -1,9 +1,10 @@
-package dev.pauser.agent.jmx;
+package dev.pauser.agent.contract;
 
 /**
  * Pauser's management interface, registered on the platform MBean server as {@link #OBJECT_NAME}. Open types only, so
- * JConsole, jmxterm and Jolokia need none of Pauser's classes. Descriptions shown by JConsole live in
- * {@link PauserMBean}.
+ * JConsole, jmxterm and Jolokia need none of Pauser's classes. Descriptions shown by JConsole live in the agent's
+ * registered MBean ({@code dev.pauser.agent.jmx.PauserMBean}). Operations run on the caller's thread (a JMX connection
+ * thread, or "pauser-control-call" for the command line); only the {@code ...AndWait...} ones block.
  */
 public interface PauserMXBean {
     String OBJECT_NAME = "dev.pauser:type=Pauser";
@@ -89,6 +90,13 @@ public interface PauserMXBean {
      * line then starts "checkpoint requested" unless the answer was already known. Negative: IllegalArgumentException.
      */
     String checkpointAndWait(long timeoutMillis);
+
+    /**
+     * {@link #checkpointAndWait(long)} with a typed answer: the same request and wait, its outcome as a
+     * {@link CheckpointOutcome} (its {@code message} is the line {@code checkpointAndWait} would return). Programs decide
+     * on its status rather than on text. Negative {@code timeoutMillis}: IllegalArgumentException.
+     */
+    CheckpointOutcome checkpointAndWaitForOutcome(long timeoutMillis);
 
     long getLastCheckpointStep();
 
