@@ -81,22 +81,21 @@ public final class CheckpointAgent {
             }
             fatal.accept(message);
         };
-        Trainers trainers = new Trainers(from, s.onMismatch(), fatalAtRuntime, CheckpointAgent::restored);
-        Checkpointer checkpointer = new Checkpointer(store, trainers, s.async(), s.checkpointOnPause(), listener);
+        TrainerRegistry registry = new TrainerRegistry();
+        TrainerSightings sightings = new TrainerSightings();
+        TrainerRestorer restorer = new TrainerRestorer(from, s.onMismatch(), registry, sightings, fatalAtRuntime,
+                CheckpointAgent::restored);
+        Checkpointer checkpointer = new Checkpointer(store, registry, restorer, s.async(), s.checkpointOnPause(),
+                listener);
         holder[0] = checkpointer;
         if (from != null) {
             store.protect(from.dir());
             Gate.setSteps(from.step());
-            java.util.Map<String, Integer> crcs = new java.util.HashMap<>();
-            for (dev.pauser.agent.snapshot.Manifest.Field f : from.manifest().fields()) {
-                crcs.put(f.key(), f.crc32c());
-            }
-            checkpointer.resumedFrom(from.step(), from.dir().toString(), from.wallTime().toEpochMilli(),
-                    filesBytes(from.dir()), crcs);
+            checkpointer.status().resumedFrom(from, filesBytes(from.dir()));
             Log.info("resuming from " + from.dir() + " at step " + from.step() + " (written "
                     + from.wallTime() + ")");
         }
-        Gate.setTrainerListener(trainers);
+        Gate.setTrainerListener(new TrainerDiscovery(registry, sightings, restorer, fatalAtRuntime));
         Gate.setPauseHook(checkpointer.pauseHook());
         addStopHook.accept(() -> {
             if (checkpointer.needsCheckpoint()) {

@@ -9,7 +9,7 @@ import java.util.Map;
 /**
  * A map keyed by object identity that does not keep its keys alive: trainer objects a program makes and drops must not
  * pile up in the agent. Identity, not {@code equals}: two trainers that compare equal are still two trainers. Not
- * thread-safe; {@link Trainers} guards it with its own lock.
+ * thread-safe; {@link TrainerSightings} is used under the trainer registry's lock.
  */
 final class WeakIdentityMap<V> {
     private final ReferenceQueue<Object> cleared = new ReferenceQueue<>();

@@ -202,37 +202,37 @@ public final class PauserControl implements PauserMXBean {
 
     @Override
     public long getLastCheckpointStep() {
-        return checkpointer.lastStep();
+        return checkpointer.status().lastStep();
     }
 
     @Override
     public String getLastCheckpointPath() {
-        return checkpointer.lastPath();
+        return checkpointer.status().lastPath();
     }
 
     @Override
     public long getLastCheckpointBytes() {
-        return checkpointer.lastBytes();
+        return checkpointer.status().lastBytes();
     }
 
     @Override
     public long getLastCheckpointMillis() {
-        return checkpointer.lastMillis();
+        return checkpointer.status().lastMillis();
     }
 
     @Override
     public long getLastCheckpointStallMillis() {
-        return checkpointer.lastStallMillis();
+        return checkpointer.status().lastStallMillis();
     }
 
     @Override
     public long getLastCheckpointTimeMillis() {
-        return checkpointer.lastTimeMillis();
+        return checkpointer.status().lastTimeMillis();
     }
 
     @Override
     public String getLastError() {
-        return checkpointer.lastError();
+        return checkpointer.status().lastError();
     }
 
     @Override
@@ -251,7 +251,7 @@ public final class PauserControl implements PauserMXBean {
 
     @Override
     public String getLastCheckpointTime() {
-        return isoTime(checkpointer.lastTimeMillis());
+        return isoTime(checkpointer.status().lastTimeMillis());
     }
 
     @Override

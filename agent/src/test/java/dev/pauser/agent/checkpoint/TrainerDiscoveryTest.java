@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Trainer identity without a JVM under the agent: the listener calls the gate would make, a store round trip. */
-class TrainersTest {
+class TrainerDiscoveryTest {
     /** A trainer with per-instance state. */
     static final class Model {
         @TrainState
@@ -41,29 +41,53 @@ class TrainersTest {
     private final List<String> fatal = new ArrayList<>();
     private final List<String> restored = new ArrayList<>();
 
-    private Trainers trainers(LoadedCheckpoint from, StateRestore.OnMismatch onMismatch) {
-        return new Trainers(from, onMismatch, fatal::add,
-                (trainer, ckpt, fields, bytes, nanos, warnings) -> restored.add(trainer + ":" + fields));
+    /** The trainer bookkeeping wired as the agent wires it: the gate's hooks, the registry, the restorer. */
+    private record Bookkeeping(TrainerDiscovery hooks, TrainerRegistry registry, TrainerRestorer restorer) {
+        void trainerConstructed(Class<?> type, Object self) {
+            hooks.trainerConstructed(type, self);
+        }
+
+        void trainerSeen(Class<?> type, Object self) {
+            hooks.trainerSeen(type, self);
+        }
+
+        String instancesMismatch() {
+            return restorer.instancesMismatch();
+        }
     }
 
-    private LoadedCheckpoint checkpoint(Trainers t, long step) throws Exception {
+    private Bookkeeping trainers(LoadedCheckpoint from, StateRestore.OnMismatch onMismatch) {
+        TrainerRegistry registry = new TrainerRegistry();
+        TrainerSightings sightings = new TrainerSightings();
+        TrainerRestorer restorer = new TrainerRestorer(from, onMismatch, registry, sightings, fatal::add,
+                (trainer, ckpt, fields, bytes, nanos, warnings) -> restored.add(trainer + ":" + fields));
+        return new Bookkeeping(new TrainerDiscovery(registry, sightings, restorer, fatal::add), registry, restorer);
+    }
+
+    /** A new Model, its constructor hook called as the agent calls it when the constructor returns. */
+    private static Model constructed(Bookkeeping t) {
+        Model m = new Model();
+        t.trainerConstructed(Model.class, m);
+        return m;
+    }
+
+    private LoadedCheckpoint checkpoint(Bookkeeping t, long step) throws Exception {
         List<Entry> entries = new ArrayList<>();
-        for (Trainers.Registered r : t.registered()) {
+        List<RegisteredTrainer> registered = t.registry().registered();
+        for (RegisteredTrainer r : registered) {
             entries.addAll(r.captureEntries());
         }
         try (CheckpointStore store = CheckpointStore.open(dir)) {
-            CheckpointStore.CommitResult c = store.commit(step, Trainers.info(t.registered()), entries);
+            CheckpointStore.CommitResult c = store.commit(step, TrainerRegistry.info(registered), entries);
             return CheckpointReader.load(c.dir());
         }
     }
 
     @Test
     void instancesAreIdentifiedByConstructionOrderWhicheverStepsFirst() throws Exception {
-        Trainers t = trainers(null, StateRestore.OnMismatch.FAIL);
-        Model a = new Model();
-        Model b = new Model();
-        t.trainerConstructed(Model.class, a);
-        t.trainerConstructed(Model.class, b);
+        Bookkeeping t = trainers(null, StateRestore.OnMismatch.FAIL);
+        Model a = constructed(t);
+        Model b = constructed(t);
         a.w[0] = 1;
         a.step = 10;
         b.w[0] = 2;
@@ -78,11 +102,9 @@ class TrainersTest {
         assertEquals("w#1,step#1", info.get("trainer:" + Model.class.getName() + "#1"));
         assertEquals(10L, Long.parseLong(((dev.pauser.agent.snapshot.JsonEntry) ckpt.byKey().get("step")).json()));
 
-        Trainers resumed = trainers(ckpt, StateRestore.OnMismatch.FAIL);
-        Model a2 = new Model();
-        Model b2 = new Model();
-        resumed.trainerConstructed(Model.class, a2);
-        resumed.trainerConstructed(Model.class, b2);
+        Bookkeeping resumed = trainers(ckpt, StateRestore.OnMismatch.FAIL);
+        Model a2 = constructed(resumed);
+        Model b2 = constructed(resumed);
         assertEquals(List.of(), fatal);
         assertEquals(10, a2.step);
         assertArrayEquals(new float[] {1, 0, 0}, a2.w);
@@ -94,17 +116,14 @@ class TrainersTest {
 
     @Test
     void oneMoreInstanceThanTheCheckpointHoldsIsAMismatchAtItsFirstStep() throws Exception {
-        Trainers t = trainers(null, StateRestore.OnMismatch.FAIL);
-        Model a = new Model();
-        t.trainerConstructed(Model.class, a);
+        Bookkeeping t = trainers(null, StateRestore.OnMismatch.FAIL);
+        Model a = constructed(t);
         t.trainerSeen(Model.class, a);
         LoadedCheckpoint ckpt = checkpoint(t, 5);
 
-        Trainers resumed = trainers(ckpt, StateRestore.OnMismatch.FAIL);
-        Model a2 = new Model();
-        Model b2 = new Model();
-        resumed.trainerConstructed(Model.class, a2);
-        resumed.trainerConstructed(Model.class, b2);
+        Bookkeeping resumed = trainers(ckpt, StateRestore.OnMismatch.FAIL);
+        Model a2 = constructed(resumed);
+        Model b2 = constructed(resumed);
         assertEquals(List.of(), fatal, "an object that has not run a step changes nothing");
         resumed.trainerSeen(Model.class, b2);
         assertEquals(1, fatal.size(), fatal.toString());
@@ -114,18 +133,15 @@ class TrainersTest {
 
     @Test
     void oneFewerInstanceIsFoundAtTheFirstCapture() throws Exception {
-        Trainers t = trainers(null, StateRestore.OnMismatch.FAIL);
-        Model a = new Model();
-        Model b = new Model();
-        t.trainerConstructed(Model.class, a);
-        t.trainerConstructed(Model.class, b);
+        Bookkeeping t = trainers(null, StateRestore.OnMismatch.FAIL);
+        Model a = constructed(t);
+        Model b = constructed(t);
         t.trainerSeen(Model.class, a);
         t.trainerSeen(Model.class, b);
         LoadedCheckpoint ckpt = checkpoint(t, 5);
 
-        Trainers resumed = trainers(ckpt, StateRestore.OnMismatch.FAIL);
-        Model a2 = new Model();
-        resumed.trainerConstructed(Model.class, a2);
+        Bookkeeping resumed = trainers(ckpt, StateRestore.OnMismatch.FAIL);
+        Model a2 = constructed(resumed);
         resumed.trainerSeen(Model.class, a2);
         String m = resumed.instancesMismatch();
         assertNotNull(m);
@@ -133,41 +149,8 @@ class TrainersTest {
                 + ", this run has 1"), m);
         assertEquals(m, resumed.instancesMismatch(), "every later capture is refused too");
 
-        Trainers warned = trainers(ckpt, StateRestore.OnMismatch.WARN);
-        Model a3 = new Model();
-        warned.trainerConstructed(Model.class, a3);
+        Bookkeeping warned = trainers(ckpt, StateRestore.OnMismatch.WARN);
+        constructed(warned);
         assertNull(warned.instancesMismatch());
-    }
-
-    @Test
-    void idsMapFieldKeysToEntryNamesAndBack() {
-        Trainers.Id first = new Trainers.Id("p.C", 0);
-        Trainers.Id third = new Trainers.Id("p.C", 2);
-        assertEquals("trainer:p.C", first.infoKey());
-        assertEquals("trainer:p.C#2", third.infoKey());
-        assertEquals("w", first.entryName("w"));
-        assertEquals("w#2", third.entryName("w"));
-        assertEquals("a#b", third.fieldKey(third.entryName("a#b")));
-        assertEquals("w#1", first.fieldKey("w#1"));
-    }
-
-    @Test
-    void theWeakIdentityMapTellsEqualObjectsApartAndLetsDroppedOnesGo() throws Exception {
-        WeakIdentityMap<Integer> map = new WeakIdentityMap<>();
-        String one = new String("same");
-        String two = new String("same");
-        map.put(one, 1);
-        map.put(two, 2);
-        assertEquals(1, map.get(one));
-        assertEquals(2, map.get(two));
-        assertEquals(2, map.size());
-        two = null;
-        long deadline = System.currentTimeMillis() + 20_000;
-        while (map.size() > 1 && System.currentTimeMillis() < deadline) {
-            System.gc();
-            Thread.sleep(10);
-        }
-        assertEquals(1, map.size(), "the dropped key is purged");
-        assertEquals(1, map.get(one));
     }
 }

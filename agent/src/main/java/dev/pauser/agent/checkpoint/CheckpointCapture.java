@@ -1,0 +1,94 @@
+package dev.pauser.agent.checkpoint;
+
+import dev.pauser.agent.Log;
+import dev.pauser.agent.snapshot.Entry;
+import dev.pauser.agent.snapshot.MemoryLimits;
+import dev.pauser.agent.state.StateException;
+import dev.pauser.boot.Gate;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Captures a checkpoint: copies every registered trainer's {@code @TrainState} into its reusable staging buffers, each
+ * trainer's fields under its own entry names. Runs where every step thread is held at a boundary: on the gate's control
+ * thread "pauser-gate" at a safe point, or on the thread of a held checkpoint (pause, stop, exit).
+ */
+final class CheckpointCapture {
+
+    /** What one capture took: the entries (views of the staging buffers) and where they belong. */
+    static final class Snapshot {
+        final long step;
+        final List<Entry> entries;
+        final Map<String, String> info;
+        final long captureNanos;
+        final String reason;
+        /** Training stays held until this snapshot is durable (async=false, and held checkpoints). */
+        boolean heldForWrite;
+
+        Snapshot(long step, List<Entry> entries, Map<String, String> info, long captureNanos, String reason) {
+            this.step = step;
+            this.entries = entries;
+            this.info = info;
+            this.captureNanos = captureNanos;
+            this.reason = reason;
+        }
+    }
+
+    private final TrainerRegistry registry;
+    private final TrainerRestorer restorer;
+    private final CheckpointStatus status;
+    /** Turns checkpoints off for good; called before a capture that would drop state is refused. */
+    private final Runnable disableCheckpoints;
+
+    CheckpointCapture(TrainerRegistry registry, TrainerRestorer restorer, CheckpointStatus status,
+            Runnable disableCheckpoints) {
+        this.registry = registry;
+        this.restorer = restorer;
+        this.status = status;
+        this.disableCheckpoints = disableCheckpoints;
+    }
+
+    /**
+     * Null when there is nothing new to save. Throws when the state can't be captured (a field that fails, trainers
+     * that no longer match the checkpoint resumed from); the caller fails that checkpoint only.
+     */
+    Snapshot capture(String reason) {
+        long step = Gate.steps();
+        List<RegisteredTrainer> regs = registry.registered();
+        if (regs.isEmpty() || step == status.durableStep()) {
+            return null;
+        }
+        String instances = restorer.instancesMismatch();
+        if (instances != null) {
+            // A run with fewer trainers than the checkpoint it resumed from: writing would drop the others' state.
+            disableCheckpoints.run();
+            restorer.reportLater(instances);
+            throw new IllegalStateException("the trainers of the code do not match the checkpoint resumed from");
+        }
+        // The checkpoint this run resumed from holds as much direct memory as the staging needs: once every trainer is
+        // restored, its buffers become the staging, so a resumed run never holds both.
+        Map<String, ByteBuffer> loaded = restorer.releaseResumeSource();
+        if (!loaded.isEmpty()) {
+            long taken = 0;
+            for (RegisteredTrainer r : regs) {
+                taken += r.adopt(loaded);
+            }
+            Log.debug("reusing " + MemoryLimits.mib(taken) + " of the resumed checkpoint's buffers as capture staging");
+        }
+        long t0 = System.nanoTime();
+        List<Entry> entries = new ArrayList<>();
+        // every registered trainer, each instance under its own entry names
+        for (RegisteredTrainer r : regs) {
+            try {
+                entries.addAll(r.captureEntries());
+            } catch (StateException e) {
+                throw new IllegalStateException(e.getMessage().replace(System.lineSeparator(), " "), e);
+            }
+        }
+        Map<String, String> info = TrainerRegistry.info(regs);
+        info.put("reason", reason);
+        return new Snapshot(step, entries, info, System.nanoTime() - t0, reason);
+    }
+}

@@ -1,0 +1,122 @@
+package dev.pauser.agent.checkpoint;
+
+import dev.pauser.agent.snapshot.CheckpointStore;
+import dev.pauser.agent.snapshot.Crc32c;
+import dev.pauser.agent.snapshot.Entry;
+import dev.pauser.agent.snapshot.LoadedCheckpoint;
+import dev.pauser.agent.snapshot.Manifest;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The record of the newest checkpoint and of the last attempt: its step, path, size, how long it took and held
+ * training, when it was written, the last error, and the step whose state is durable. Written by the thread that
+ * finishes a checkpoint (the gate's control thread "pauser-gate", the writer "pauser-writer", the stop hook on
+ * "pauser-stop", the exit hook on "pauser-exit") and once at start-up, on the thread loading the agent, for a resumed
+ * run; read lock-free (every field is volatile) by JMX and by the checkpoint triggers.
+ */
+public final class CheckpointStatus {
+    private volatile long lastStep = -1;
+    private volatile String lastPath = "";
+    private volatile long lastBytes;
+    private volatile long lastMillis;
+    private volatile long lastStallMillis;
+    private volatile long lastTimeMillis = -1;
+    private volatile String lastError = "";
+    /** The step whose state is already durable (a resumed run starts with the checkpoint it resumed from). */
+    private volatile long durableStep = -1;
+    /** Field CRCs of the checkpoint this run resumed from, until this run commits one; null otherwise. */
+    private volatile Map<String, Integer> resumedCrcs;
+
+    CheckpointStatus() {
+    }
+
+    /**
+     * A resumed run: the state of {@code from} is already durable ({@code bytes} of files). It is the newest checkpoint
+     * until this run writes one; how long it took is unknown here, so those figures stay 0.
+     */
+    void resumedFrom(LoadedCheckpoint from, long bytes) {
+        Map<String, Integer> crcs = new HashMap<>();
+        for (Manifest.Field f : from.manifest().fields()) {
+            crcs.put(f.key(), f.crc32c());
+        }
+        durableStep = from.step();
+        lastStep = from.step();
+        lastPath = from.dir().toString();
+        lastTimeMillis = from.wallTime().toEpochMilli();
+        lastBytes = bytes;
+        resumedCrcs = crcs;
+    }
+
+    /** A checkpoint is durable: it took {@code millis} in all and held training {@code stallMillis}. */
+    void committed(CheckpointStore.CommitResult c, long millis, long stallMillis) {
+        lastStep = c.step();
+        lastPath = c.dir().toString();
+        lastBytes = c.bytes();
+        lastMillis = millis;
+        lastStallMillis = stallMillis;
+        lastTimeMillis = System.currentTimeMillis();
+        lastError = "";
+        durableStep = c.step();
+        resumedCrcs = null;
+    }
+
+    /** A checkpoint failed with this one-line message; the newest durable one stands. */
+    void failed(String line) {
+        lastError = line;
+    }
+
+    /** The result of a checkpoint found unnecessary: the newest durable one, nothing written. */
+    CheckpointResult unchanged() {
+        return new CheckpointResult(durableStep, lastPath, lastBytes, 0, false, "");
+    }
+
+    /** The step whose state is already durable; -1 before the first checkpoint of a fresh run. */
+    long durableStep() {
+        return durableStep;
+    }
+
+    /** Every captured entry has the same key and CRC32C as in the checkpoint this run resumed from. */
+    boolean sameAsResumed(List<Entry> entries) {
+        Map<String, Integer> crcs = resumedCrcs;
+        if (crcs == null || crcs.size() != entries.size()) {
+            return false;
+        }
+        for (Entry e : entries) {
+            Integer stored = crcs.get(e.key());
+            if (stored == null || stored != Crc32c.ofField(e)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    public long lastStep() {
+        return lastStep;
+    }
+
+    public String lastPath() {
+        return lastPath;
+    }
+
+    public long lastBytes() {
+        return lastBytes;
+    }
+
+    public long lastMillis() {
+        return lastMillis;
+    }
+
+    public long lastStallMillis() {
+        return lastStallMillis;
+    }
+
+    public long lastTimeMillis() {
+        return lastTimeMillis;
+    }
+
+    public String lastError() {
+        return lastError;
+    }
+}
