@@ -10,6 +10,7 @@ import dev.pauser.agent.checkpoint.CheckpointResult;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeFormatterBuilder;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -24,7 +25,8 @@ import java.util.function.DoubleSupplier;
  */
 public final class PauserControl implements PauserMXBean {
     /** ISO-8601 with the JVM's offset, to the millisecond, always with seconds (a reader sorts and parses them alike). */
-    private static final DateTimeFormatter ISO_TIME = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSXXX");
+    private static final DateTimeFormatter ISO_TIME = new DateTimeFormatterBuilder()
+            .appendPattern("uuuu-MM-dd'T'HH:mm:ss.SSS").appendOffsetId().toFormatter();
 
     private final String directory;
     private final String pauseFile;
