@@ -3,8 +3,8 @@ package dev.pauser.cli;
 import com.sun.tools.attach.AgentInitializationException;
 import com.sun.tools.attach.AgentLoadException;
 import com.sun.tools.attach.VirtualMachine;
-import dev.pauser.agent.Config;
-import dev.pauser.agent.ConfigException;
+import dev.pauser.agent.config.Config;
+import dev.pauser.agent.config.ConfigException;
 import dev.pauser.agent.contract.AgentProperties;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -13,27 +13,19 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "attach", mixinStandardHelpOptions = true,
         description = {"Load the Pauser agent into a running JVM that was started without it.",
             "@TrainStep classes already loaded are instrumented in place; steps in flight count from their next call.",
             "If the agent is already loaded there, says so and exits 0 (the options given are not applied)."})
-final class AttachCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "<pid>", description = "Process id of the JVM (see pauser list).")
-    long pid;
-
+final class AttachCommand extends JvmCommand {
     @Parameters(index = "1..*", paramLabel = "<key=value>",
             description = "Agent options, as after -javaagent:pauser.jar= (listed below); separate words or one "
                     + "comma-separated word.")
     List<String> options = new ArrayList<>();
-
-    @Mixin
-    Output out;
 
     @Override
     public Integer call() {

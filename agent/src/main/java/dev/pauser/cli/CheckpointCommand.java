@@ -3,27 +3,18 @@ package dev.pauser.cli;
 import dev.pauser.agent.contract.CheckpointOutcome;
 import dev.pauser.agent.contract.PauserMXBean;
 import java.time.Duration;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 @Command(name = "checkpoint", mixinStandardHelpOptions = true,
         description = {"Checkpoint a training run at its next step boundary.",
             "Returns at once, or with --wait once the checkpoint is durable on disk."})
-final class CheckpointCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "<pid>", description = "Process id of the JVM (see pauser list).")
-    long pid;
-
+final class CheckpointCommand extends JvmCommand {
     @Option(names = "--wait", arity = "0..1", fallbackValue = "10m", paramLabel = "<timeout>",
             converter = Timeouts.class,
             description = "Wait until the checkpoint is durable, at most this long (default 10m): 500ms, 30s, 2m, 1h "
                     + "or plain seconds. Put it after the pid, or write --wait=30s.")
     Duration wait;
-
-    @Mixin
-    Output out;
 
     @Override
     public Integer call() {

@@ -1,6 +1,6 @@
 package dev.pauser.cli;
 
-import dev.pauser.agent.snapshot.CheckpointReader;
+import dev.pauser.agent.store.CheckpointReader;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

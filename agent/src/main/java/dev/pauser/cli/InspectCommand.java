@@ -1,32 +1,22 @@
 package dev.pauser.cli;
 
-import dev.pauser.agent.snapshot.CheckpointException;
-import dev.pauser.agent.snapshot.CheckpointReader;
-import dev.pauser.agent.snapshot.CheckpointSummary;
-import dev.pauser.agent.snapshot.Manifest;
-import dev.pauser.agent.snapshot.Visible;
+import dev.pauser.agent.store.CheckpointException;
+import dev.pauser.agent.store.CheckpointReader;
+import dev.pauser.agent.store.CheckpointSummary;
+import dev.pauser.agent.store.Manifest;
+import dev.pauser.agent.store.Visible;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Parameters;
 
 @Command(name = "inspect", mixinStandardHelpOptions = true,
         description = {"Show a checkpoint: its step, age, origin and a table of its fields (key, type, shape, size).",
             "Given a checkpoint directory (dir=, default ./pauser), shows every checkpoint in it, newest first.",
             "Reads the manifests only; use verify to check the data.",
             "Exit status 0 when every manifest reads, 6 when one does not (its problem is the error line)."})
-final class InspectCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "<checkpoint-or-dir>",
-            description = "A ckpt-<step> directory, or the directory holding them.")
-    Path path;
-
-    @Mixin
-    Output out;
-
+final class InspectCommand extends CheckpointFilesCommand {
     @Override
     public Integer call() {
         List<Path> checkpoints = Checkpoints.resolve(path);

@@ -1,8 +1,8 @@
 package dev.pauser.cli;
 
 import com.sun.tools.attach.VirtualMachineDescriptor;
-import dev.pauser.agent.control.ControlDirectory;
 import dev.pauser.agent.contract.PauserMXBean;
+import dev.pauser.agent.control.ControlDirectory;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;

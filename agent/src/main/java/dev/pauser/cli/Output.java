@@ -5,7 +5,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.SerializableString;
 import com.fasterxml.jackson.core.io.CharacterEscapes;
 import com.fasterxml.jackson.core.io.SerializedString;
-import dev.pauser.agent.snapshot.Visible;
+import dev.pauser.agent.store.Visible;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;

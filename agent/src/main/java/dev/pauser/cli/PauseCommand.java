@@ -3,27 +3,18 @@ package dev.pauser.cli;
 import dev.pauser.agent.contract.PauserMXBean;
 import dev.pauser.agent.contract.RunState;
 import java.time.Duration;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 @Command(name = "pause", mixinStandardHelpOptions = true,
         description = {"Pause a training run at the next step boundary of every trainer thread.",
             "Returns at once (state PAUSING or PAUSED), or with --wait once the pause has taken effect."})
-final class PauseCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "<pid>", description = "Process id of the JVM (see pauser list).")
-    long pid;
-
+final class PauseCommand extends JvmCommand {
     @Option(names = "--wait", arity = "0..1", fallbackValue = "60s", paramLabel = "<timeout>",
             converter = Timeouts.class,
             description = "Wait until PAUSED, at most this long (default 60s): 500ms, 30s, 2m, 1h or plain seconds. "
                     + "Put it after the pid, or write --wait=30s.")
     Duration wait;
-
-    @Mixin
-    Output out;
 
     @Override
     public Integer call() {

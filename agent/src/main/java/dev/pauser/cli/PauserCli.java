@@ -1,6 +1,6 @@
 package dev.pauser.cli;
 
-import dev.pauser.agent.snapshot.Visible;
+import dev.pauser.agent.store.Visible;
 import java.io.IOException;
 import java.lang.reflect.UndeclaredThrowableException;
 import java.util.LinkedHashMap;

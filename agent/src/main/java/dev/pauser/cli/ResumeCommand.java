@@ -2,22 +2,13 @@ package dev.pauser.cli;
 
 import dev.pauser.agent.contract.PauserMXBean;
 import dev.pauser.agent.contract.RunState;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Parameters;
 
 @Command(name = "resume", mixinStandardHelpOptions = true,
         description = "Let a paused (or pausing) training run take steps again. Returns at once.")
-final class ResumeCommand implements Callable<Integer> {
+final class ResumeCommand extends JvmCommand {
     /** How long to watch for the gate to leave PAUSED, so the state printed is the one resume leads to. */
     private static final long SETTLE_MILLIS = 2000;
-
-    @Parameters(index = "0", paramLabel = "<pid>", description = "Process id of the JVM (see pauser list).")
-    long pid;
-
-    @Mixin
-    Output out;
 
     @Override
     public Integer call() throws InterruptedException {

@@ -4,21 +4,12 @@ import dev.pauser.agent.contract.PauserMXBean;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Parameters;
 
 @Command(name = "status", mixinStandardHelpOptions = true,
         description = "Show the state of a training run: state, step, paused since, steps/s, trainer threads, "
                 + "pauseAtStep, directory, agent version, last checkpoint, last error.")
-final class StatusCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "<pid>", description = "Process id of the JVM (see pauser list).")
-    long pid;
-
-    @Mixin
-    Output out;
-
+final class StatusCommand extends JvmCommand {
     @Override
     public Integer call() {
         try (Target target = Target.connect(pid)) {

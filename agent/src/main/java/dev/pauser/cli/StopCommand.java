@@ -4,33 +4,24 @@ import dev.pauser.agent.contract.RunState;
 import java.lang.reflect.UndeclaredThrowableException;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 @Command(name = "stop", mixinStandardHelpOptions = true,
         description = {"Stop a training run: in-flight steps finish, the stop hook runs, the JVM exits with status 0.",
             "Returns once the stop is asked for, or with --wait once the JVM has exited."})
-final class StopCommand implements Callable<Integer> {
+final class StopCommand extends JvmCommand {
     /** Added to the JVM's grace time for a bare --wait: the stop hook and the JVM's own shutdown take time too. */
     private static final Duration MARGIN = Duration.ofSeconds(30);
-
-    @Parameters(index = "0", paramLabel = "<pid>", description = "Process id of the JVM (see pauser list).")
-    long pid;
 
     @Option(names = "--wait", arity = "0..1", fallbackValue = "auto", paramLabel = "<timeout>",
             converter = Timeouts.class,
             description = "Wait until the JVM has exited, at most this long (default: its graceSeconds + 30s): "
                     + "500ms, 30s, 2m, 1h or plain seconds.")
     Duration wait;
-
-    @Mixin
-    Output out;
 
     @Override
     public Integer call() throws InterruptedException {

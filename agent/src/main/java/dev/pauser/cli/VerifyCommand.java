@@ -1,27 +1,17 @@
 package dev.pauser.cli;
 
-import dev.pauser.agent.snapshot.CheckpointReader;
-import dev.pauser.agent.snapshot.VerifyReport;
+import dev.pauser.agent.store.CheckpointReader;
+import dev.pauser.agent.store.VerifyReport;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Parameters;
 
 @Command(name = "verify", mixinStandardHelpOptions = true,
         description = {"Check every CRC32C of a checkpoint, and that its files agree with its manifest.",
             "Given a checkpoint directory, verifies every checkpoint in it.",
             "Exit status 0 when all verify, 6 when one does not (its first problem is the error line)."})
-final class VerifyCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "<checkpoint-or-dir>",
-            description = "A ckpt-<step> directory, or the directory holding them.")
-    Path path;
-
-    @Mixin
-    Output out;
-
+final class VerifyCommand extends CheckpointFilesCommand {
     @Override
     public Integer call() {
         List<Path> checkpoints = Checkpoints.resolve(path);

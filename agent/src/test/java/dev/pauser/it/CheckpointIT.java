@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pauser.agent.contract.PauserMXBean;
-import dev.pauser.agent.snapshot.CheckpointReader;
+import dev.pauser.agent.store.CheckpointReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;

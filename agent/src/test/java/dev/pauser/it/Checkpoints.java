@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.pauser.agent.snapshot.CheckpointNames;
+import dev.pauser.agent.store.CheckpointNames;
 import dev.pauser.fixture.StateTrainer;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -54,7 +54,7 @@ class ConcurrencyIT {
             if (info.getThreadName().startsWith("worker-") && info.getThreadState() == Thread.State.WAITING) {
                 StackTraceElement[] stack = info.getStackTrace();
                 for (int i = 0; i < stack.length; i++) {
-                    if (stack[i].getClassName().equals("dev.pauser.boot.StepHooks")) {
+                    if (stack[i].getClassName().equals("dev.pauser.gate.StepHooks")) {
                         parked++;
                         String caller = i + 1 < stack.length ? stack[i + 1].getMethodName() : "";
                         assertEquals("step", caller, info.getThreadName() + " is held inside an outer step: "

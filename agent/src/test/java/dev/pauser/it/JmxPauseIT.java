@@ -8,9 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pauser.agent.contract.PauserMXBean;
 import dev.pauser.fixture.Trainer;
+import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
 import java.lang.management.ThreadMXBean;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -134,7 +134,7 @@ class JmxPauseIT {
                 if (info.getThreadName().equals(threadName)) {
                     boolean inGate = false;
                     for (StackTraceElement e : info.getStackTrace()) {
-                        if (e.getClassName().equals("dev.pauser.boot.StepHooks")) {
+                        if (e.getClassName().equals("dev.pauser.gate.StepHooks")) {
                             inGate = true;
                         }
                     }

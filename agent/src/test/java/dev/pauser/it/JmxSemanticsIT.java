@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pauser.agent.contract.CheckpointOutcome;
 import dev.pauser.agent.contract.PauserMXBean;
-import dev.pauser.agent.snapshot.CheckpointReader;
+import dev.pauser.agent.store.CheckpointReader;
 import dev.pauser.fixture.TinyStateTrainer;
 import dev.pauser.fixture.Trainer;
 import java.nio.file.Files;

@@ -346,7 +346,7 @@ class StartupIT {
      */
     static void assertCleanOutput(String out) {
         for (String line : out.lines().collect(Collectors.toList())) {
-            assertFalse(line.contains("dev.pauser.agent.Log"), "a logging header line:\n" + out);
+            assertFalse(line.contains("dev.pauser.agent.log.Log"), "a logging header line:\n" + out);
             assertFalse(line.startsWith("INFO:") || line.startsWith("WARNING: pauser"), "a two-line log record:\n" + out);
             assertFalse(line.contains("sun.misc.Unsafe"), "the JVM warned about sun.misc.Unsafe:\n" + out);
             assertFalse(line.contains("Sharing is only supported"), "the JVM's class-data sharing notice:\n" + out);

@@ -1,10 +1,10 @@
 package dev.pauser.agent.checkpoint;
 
-import dev.pauser.agent.Log;
-import dev.pauser.agent.snapshot.Entry;
-import dev.pauser.agent.snapshot.MemoryLimits;
+import dev.pauser.agent.log.Log;
 import dev.pauser.agent.state.StateException;
-import dev.pauser.boot.Gate;
+import dev.pauser.agent.store.Entry;
+import dev.pauser.agent.store.MemoryLimits;
+import dev.pauser.gate.Gate;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,10 +1,10 @@
 package dev.pauser.agent.checkpoint;
 
-import dev.pauser.agent.snapshot.CheckpointStore;
-import dev.pauser.agent.snapshot.Crc32c;
-import dev.pauser.agent.snapshot.Entry;
-import dev.pauser.agent.snapshot.LoadedCheckpoint;
-import dev.pauser.agent.snapshot.Manifest;
+import dev.pauser.agent.store.CheckpointStore;
+import dev.pauser.agent.store.Crc32c;
+import dev.pauser.agent.store.Entry;
+import dev.pauser.agent.store.LoadedCheckpoint;
+import dev.pauser.agent.store.Manifest;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;

@@ -1,11 +1,11 @@
 package dev.pauser.agent.checkpoint;
 
-import dev.pauser.agent.Log;
-import dev.pauser.agent.snapshot.CheckpointException;
-import dev.pauser.agent.snapshot.CheckpointStore;
-import dev.pauser.agent.snapshot.Entry;
-import dev.pauser.agent.snapshot.MemoryLimits;
-import dev.pauser.agent.snapshot.TensorEntry;
+import dev.pauser.agent.log.Log;
+import dev.pauser.agent.store.CheckpointException;
+import dev.pauser.agent.store.CheckpointStore;
+import dev.pauser.agent.store.Entry;
+import dev.pauser.agent.store.MemoryLimits;
+import dev.pauser.agent.store.TensorEntry;
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;

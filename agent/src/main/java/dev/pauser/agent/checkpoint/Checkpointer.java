@@ -1,9 +1,9 @@
 package dev.pauser.agent.checkpoint;
 
-import dev.pauser.agent.Log;
-import dev.pauser.agent.snapshot.CheckpointStore;
-import dev.pauser.boot.Gate;
-import dev.pauser.boot.PauseHook;
+import dev.pauser.agent.log.Log;
+import dev.pauser.agent.store.CheckpointStore;
+import dev.pauser.gate.Gate;
+import dev.pauser.gate.PauseHook;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;

@@ -1,10 +1,10 @@
 package dev.pauser.agent.checkpoint;
 
-import dev.pauser.agent.snapshot.Entry;
-import dev.pauser.agent.snapshot.JsonEntry;
-import dev.pauser.agent.snapshot.TensorEntry;
 import dev.pauser.agent.state.StateCapture;
 import dev.pauser.agent.state.StateField;
+import dev.pauser.agent.store.Entry;
+import dev.pauser.agent.store.JsonEntry;
+import dev.pauser.agent.store.TensorEntry;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -3,7 +3,7 @@ package dev.pauser.agent.checkpoint;
 import dev.pauser.agent.state.StateCapture;
 import dev.pauser.agent.state.StateException;
 import dev.pauser.agent.state.StateSchema;
-import dev.pauser.boot.TrainerListener;
+import dev.pauser.gate.TrainerListener;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;

@@ -1,6 +1,6 @@
 package dev.pauser.agent.checkpoint;
 
-import dev.pauser.agent.Log;
+import dev.pauser.agent.log.Log;
 import dev.pauser.agent.state.StateField;
 import dev.pauser.agent.state.StateSchema;
 import java.util.ArrayList;

@@ -1,13 +1,13 @@
 package dev.pauser.agent.checkpoint;
 
-import dev.pauser.agent.Log;
-import dev.pauser.agent.snapshot.Entry;
-import dev.pauser.agent.snapshot.LoadedCheckpoint;
-import dev.pauser.agent.snapshot.TensorEntry;
+import dev.pauser.agent.log.Log;
 import dev.pauser.agent.state.StateException;
 import dev.pauser.agent.state.StateMismatchException;
 import dev.pauser.agent.state.StateRestore;
 import dev.pauser.agent.state.StateSchema;
+import dev.pauser.agent.store.Entry;
+import dev.pauser.agent.store.LoadedCheckpoint;
+import dev.pauser.agent.store.TensorEntry;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -3,7 +3,7 @@ package dev.pauser.agent.contract;
 /**
  * Pauser's management interface, registered on the platform MBean server as {@link #OBJECT_NAME}. Open types only, so
  * JConsole, jmxterm and Jolokia need none of Pauser's classes. Descriptions shown by JConsole live in the agent's
- * registered MBean ({@code dev.pauser.agent.jmx.PauserMBean}). Operations run on the caller's thread (a JMX connection
+ * registered MBean ({@code dev.pauser.agent.control.PauserMBean}). Operations run on the caller's thread (a JMX connection
  * thread, or "pauser-control-call" for the command line); only the {@code ...AndWait...} ones block.
  */
 public interface PauserMXBean {

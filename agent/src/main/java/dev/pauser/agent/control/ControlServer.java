@@ -1,17 +1,14 @@
 package dev.pauser.agent.control;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.pauser.agent.contract.JsonRpc;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.UserPrincipal;
 import java.util.Iterator;
@@ -23,7 +20,6 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import jdk.net.ExtendedSocketOptions;
-import jdk.net.UnixDomainPrincipal;
 
 /**
  * The agent's control channel: an owner-only Unix-domain socket serving {@link JsonRpc} requests against Pauser's MBean
@@ -52,7 +48,7 @@ public final class ControlServer {
     private final long idleMillis;
     private final ExecutorService callThreads;
     /** Connections whose call has finished, handed back by call threads to the selector thread. */
-    private final Queue<Connection> answered = new ConcurrentLinkedQueue<>();
+    private final Queue<ControlConnection> answered = new ConcurrentLinkedQueue<>();
     private int connections;
     private volatile boolean closed;
 
@@ -131,7 +127,7 @@ public final class ControlServer {
             ControlDirectory.removeStale(socket);
             while (!closed) {
                 selector.select(nextDeadline());
-                Connection done;
+                ControlConnection done;
                 while ((done = answered.poll()) != null) {
                     done.respond();
                 }
@@ -145,7 +141,7 @@ public final class ControlServer {
                     if (key.isAcceptable()) {
                         accept();
                     } else {
-                        ((Connection) key.attachment()).ready(key);
+                        ((ControlConnection) key.attachment()).ready(key);
                     }
                 }
                 expire();
@@ -165,8 +161,8 @@ public final class ControlServer {
         long now = System.currentTimeMillis();
         long next = Long.MAX_VALUE;
         for (SelectionKey k : selector.keys()) {
-            if (k.attachment() instanceof Connection) {
-                Connection c = (Connection) k.attachment();
+            if (k.attachment() instanceof ControlConnection) {
+                ControlConnection c = (ControlConnection) k.attachment();
                 if (c.deadline > 0) {
                     next = Math.min(next, c.deadline);
                 }
@@ -178,8 +174,8 @@ public final class ControlServer {
     private void expire() {
         long now = System.currentTimeMillis();
         for (SelectionKey k : selector.keys()) {
-            if (k.attachment() instanceof Connection) {
-                Connection c = (Connection) k.attachment();
+            if (k.attachment() instanceof ControlConnection) {
+                ControlConnection c = (ControlConnection) k.attachment();
                 if (c.deadline > 0 && now >= c.deadline) {
                     c.close(); // too slow to send its request or to take its response
                 }
@@ -205,7 +201,7 @@ public final class ControlServer {
         }
         ch.configureBlocking(false);
         connections++;
-        Connection c = new Connection(ch);
+        ControlConnection c = new ControlConnection(this, ch);
         c.key = ch.register(selector, 0, c);
         if (!allowed(peer)) {
             // one answer saying why, then the connection ends; the request (if any) is never read
@@ -229,180 +225,27 @@ public final class ControlServer {
         return peer.equals(me) || ControlDirectory.isRoot(peer);
     }
 
-    /** One client connection; touched by the selector thread only, but for {@link #call} on a call thread. */
-    private final class Connection {
-        final SocketChannel ch;
-        SelectionKey key;
-        /** The request bytes read so far; grows up to the request limit. */
-        ByteBuffer in = ByteBuffer.allocate(1024);
-        ByteBuffer out;
-        /** When this connection is closed unless it progresses; 0 while a call runs. */
-        long deadline;
-        boolean closeAfterWrite;
-        /** Set by the call thread, read by the selector thread after {@link #answered} handed it over. */
-        volatile byte[] response;
-        boolean open = true;
-
-        Connection(SocketChannel ch) {
-            this.ch = ch;
-        }
-
-        void ready(SelectionKey k) {
-            try {
-                if (k.isReadable()) {
-                    read();
-                } else if (k.isWritable()) {
-                    write();
-                }
-            } catch (IOException e) {
-                close(); // the client went away
-            }
-        }
-
-        private void read() throws IOException {
-            if (!in.hasRemaining()) {
-                if (in.capacity() >= JsonRpc.MAX_REQUEST_BYTES) {
-                    tooLong();
-                    return;
-                }
-                ByteBuffer bigger = ByteBuffer.allocate(Math.min(in.capacity() * 4, JsonRpc.MAX_REQUEST_BYTES));
-                in.flip();
-                bigger.put(in);
-                in = bigger;
-            }
-            int n = ch.read(in);
-            if (n < 0) {
-                close();
-                return;
-            }
-            int end = lineEnd();
-            if (end >= 0) {
-                dispatch(end);
-            } else if (!in.hasRemaining() && in.capacity() >= JsonRpc.MAX_REQUEST_BYTES) {
-                tooLong();
-            }
-        }
-
-        /** The index of the first newline in the bytes read, or -1. */
-        private int lineEnd() {
-            byte[] a = in.array();
-            for (int i = 0; i < in.position(); i++) {
-                if (a[i] == '\n') {
-                    return i;
-                }
-            }
-            return -1;
-        }
-
-        private void tooLong() {
-            closeAfterWrite = true; // the rest of the line can't be told from a next request
-            send(MBeanCalls.line(MBeanCalls.error(null, JsonRpc.INVALID_REQUEST, "request longer than "
-                    + JsonRpc.MAX_REQUEST_BYTES + " bytes", null)));
-        }
-
-        /** Hands the request line to a call thread; reading stops until its response is written. */
-        private void dispatch(int end) {
-            byte[] line = new byte[end];
-            System.arraycopy(in.array(), 0, line, 0, end);
-            // keep what follows the newline: a client may send its next request before reading this response
-            in.flip();
-            in.position(end + 1);
-            in.compact();
-            key.interestOps(0);
-            deadline = 0;
-            try {
-                callThreads.execute(() -> call(line));
-            } catch (java.util.concurrent.RejectedExecutionException e) {
-                // closing down (or, against the connection limit, no thread free): answer rather than stop serving
-                closeAfterWrite = true;
-                send(MBeanCalls.line(MBeanCalls.error(null, JsonRpc.INTERNAL_ERROR, "busy: " + e.getMessage(), null)));
-            }
-        }
-
-        /** On a call thread. */
-        private void call(byte[] line) {
-            byte[] r;
-            try {
-                JsonNode answer = line.length == 0 || isBlank(line) ? null : calls.answer(line, line.length);
-                r = answer == null ? null : MBeanCalls.line(answer);
-            } catch (RuntimeException | Error e) {
-                r = MBeanCalls.line(MBeanCalls.error(null, JsonRpc.INTERNAL_ERROR, String.valueOf(e), null));
-            }
-            response = r;
-            answered.add(this);
-            selector.wakeup();
-        }
-
-        /** On the selector thread, once the call has finished. */
-        void respond() {
-            if (!open) {
-                return;
-            }
-            byte[] r = response;
-            response = null;
-            if (r == null) {
-                awaitNext(); // a notification: nothing to send
-                return;
-            }
-            send(r);
-        }
-
-        private void send(byte[] bytes) {
-            out = ByteBuffer.wrap(bytes);
-            deadline = System.currentTimeMillis() + idleMillis;
-            try {
-                write();
-            } catch (IOException e) {
-                close();
-            }
-        }
-
-        private void write() throws IOException {
-            ch.write(out);
-            if (out.hasRemaining()) {
-                key.interestOps(SelectionKey.OP_WRITE);
-                return;
-            }
-            out = null;
-            if (closeAfterWrite) {
-                close();
-                return;
-            }
-            awaitNext();
-        }
-
-        /** Ready for the next request on this connection (one may already be buffered). */
-        private void awaitNext() {
-            int end = lineEnd();
-            if (end >= 0) {
-                dispatch(end);
-                return;
-            }
-            deadline = System.currentTimeMillis() + idleMillis;
-            key.interestOps(SelectionKey.OP_READ);
-        }
-
-        void close() {
-            if (!open) {
-                return;
-            }
-            open = false;
-            connections--;
-            key.cancel();
-            try {
-                ch.close();
-            } catch (IOException e) {
-                // already gone
-            }
-        }
+    /** On a call thread: hands a finished call back to the selector thread. */
+    void answered(ControlConnection c) {
+        answered.add(c);
+        selector.wakeup();
     }
 
-    private static boolean isBlank(byte[] line) {
-        for (byte b : line) {
-            if (b != ' ' && b != '\t' && b != '\r') {
-                return false;
-            }
-        }
-        return true;
+    /** Runs a request on a call thread; rejected while closing down or when none is free. */
+    void execute(Runnable call) {
+        callThreads.execute(call);
+    }
+
+    /** On the selector thread, when a connection ends. */
+    void connectionClosed() {
+        connections--;
+    }
+
+    MBeanCalls calls() {
+        return calls;
+    }
+
+    long idleMillis() {
+        return idleMillis;
     }
 }

@@ -1,6 +1,6 @@
 package dev.pauser.agent.state;
 
-import dev.pauser.agent.snapshot.Entry;
+import dev.pauser.agent.store.Entry;
 import java.lang.reflect.Type;
 
 /** How one family of field types becomes an {@link Entry} and back. One implementation per family. */

@@ -4,8 +4,8 @@ import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JavaType;
-import dev.pauser.agent.snapshot.Entry;
-import dev.pauser.agent.snapshot.JsonEntry;
+import dev.pauser.agent.store.Entry;
+import dev.pauser.agent.store.JsonEntry;
 import java.lang.reflect.Field;
 import java.lang.reflect.Type;
 import java.util.Collection;
@@ -44,7 +44,7 @@ final class JacksonCodec implements Codec {
     @Override
     public Entry capture(StateField field, Object value, Staging staging) throws Exception {
         Map<String, String> types = nested.computeIfAbsent(field.field(),
-                f -> Json.nestedFields(f.getGenericType()));
+                f -> NestedFields.of(f.getGenericType()));
         return new JsonEntry(field.key(), field.field().getDeclaringClass().getName(), javaType(field),
                 write(field, value), types);
     }

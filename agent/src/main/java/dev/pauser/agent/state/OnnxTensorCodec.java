@@ -1,8 +1,8 @@
 package dev.pauser.agent.state;
 
-import dev.pauser.agent.snapshot.DType;
-import dev.pauser.agent.snapshot.Entry;
-import dev.pauser.agent.snapshot.TensorEntry;
+import dev.pauser.agent.store.DType;
+import dev.pauser.agent.store.Entry;
+import dev.pauser.agent.store.TensorEntry;
 import java.lang.reflect.Method;
 import java.lang.reflect.Type;
 import java.nio.ByteBuffer;

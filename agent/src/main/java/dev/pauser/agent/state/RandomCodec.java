@@ -2,8 +2,8 @@ package dev.pauser.agent.state;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.pauser.agent.snapshot.Entry;
-import dev.pauser.agent.snapshot.JsonEntry;
+import dev.pauser.agent.store.Entry;
+import dev.pauser.agent.store.JsonEntry;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;

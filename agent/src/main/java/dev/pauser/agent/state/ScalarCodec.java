@@ -1,7 +1,7 @@
 package dev.pauser.agent.state;
 
-import dev.pauser.agent.snapshot.Entry;
-import dev.pauser.agent.snapshot.JsonEntry;
+import dev.pauser.agent.store.Entry;
+import dev.pauser.agent.store.JsonEntry;
 import java.lang.reflect.Type;
 
 /**

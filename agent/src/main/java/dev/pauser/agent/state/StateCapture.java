@@ -1,7 +1,7 @@
 package dev.pauser.agent.state;
 
-import dev.pauser.agent.snapshot.Entry;
-import dev.pauser.agent.snapshot.JsonEntry;
+import dev.pauser.agent.store.Entry;
+import dev.pauser.agent.store.JsonEntry;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -9,7 +9,7 @@ import java.util.List;
  * Captures the {@code @TrainState} fields of a trainer as entries, on the training thread at a step boundary.
  *
  * <p>Tensors are copied with bulk copies into one reusable set of direct, page-aligned, pre-touched staging buffers
- * (one per tensor key, grown when a value grows, never shrunk); the returned {@link dev.pauser.agent.snapshot.TensorEntry
+ * (one per tensor key, grown when a value grows, never shrunk); the returned {@link dev.pauser.agent.store.TensorEntry
  * TensorEntries} are views of those buffers, valid until the next {@link #capture} call: the writer must be done with
  * them first (one staging set, so a new capture waits for, or is coalesced with, the write in flight). JSON values are
  * serialized here, so later changes to the fields don't leak into the checkpoint. Not thread-safe: one capture at a

@@ -1,8 +1,8 @@
 package dev.pauser.agent.state;
 
-import dev.pauser.agent.snapshot.Entry;
-import dev.pauser.agent.snapshot.JsonEntry;
-import dev.pauser.agent.snapshot.TensorEntry;
+import dev.pauser.agent.store.Entry;
+import dev.pauser.agent.store.JsonEntry;
+import dev.pauser.agent.store.TensorEntry;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -99,7 +99,7 @@ public final class StateRestore {
             if (e instanceof JsonEntry j && j.nestedFields() != null && f.codec instanceof JacksonCodec) {
                 // Checkpoints written before the nested field types were recorded have none: they are read as
                 // before, with only the declared type of the field itself compared.
-                List<String> nested = Json.compareNested(f.key(), f.field().getGenericType(), j.nestedFields());
+                List<String> nested = NestedFields.compare(f.key(), f.field().getGenericType(), j.nestedFields());
                 if (!nested.isEmpty()) {
                     mismatches.addAll(nested);
                     continue;

@@ -1,6 +1,6 @@
 package dev.pauser.agent.state;
 
-import dev.pauser.agent.snapshot.DType;
+import dev.pauser.agent.store.DType;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 

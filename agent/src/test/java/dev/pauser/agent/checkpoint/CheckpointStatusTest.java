@@ -4,11 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pauser.agent.snapshot.CheckpointReader;
-import dev.pauser.agent.snapshot.CheckpointStore;
-import dev.pauser.agent.snapshot.Entry;
-import dev.pauser.agent.snapshot.JsonEntry;
-import dev.pauser.agent.snapshot.LoadedCheckpoint;
+import dev.pauser.agent.store.CheckpointReader;
+import dev.pauser.agent.store.CheckpointStore;
+import dev.pauser.agent.store.Entry;
+import dev.pauser.agent.store.JsonEntry;
+import dev.pauser.agent.store.LoadedCheckpoint;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;

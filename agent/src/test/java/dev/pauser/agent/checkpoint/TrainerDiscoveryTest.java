@@ -8,11 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pauser.TrainState;
 import dev.pauser.TrainStep;
-import dev.pauser.agent.snapshot.CheckpointReader;
-import dev.pauser.agent.snapshot.CheckpointStore;
-import dev.pauser.agent.snapshot.Entry;
-import dev.pauser.agent.snapshot.LoadedCheckpoint;
 import dev.pauser.agent.state.StateRestore;
+import dev.pauser.agent.store.CheckpointReader;
+import dev.pauser.agent.store.CheckpointStore;
+import dev.pauser.agent.store.Entry;
+import dev.pauser.agent.store.LoadedCheckpoint;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -100,7 +100,7 @@ class TrainerDiscoveryTest {
         Map<String, String> info = ckpt.info();
         assertEquals("w,step", info.get("trainer:" + Model.class.getName()));
         assertEquals("w#1,step#1", info.get("trainer:" + Model.class.getName() + "#1"));
-        assertEquals(10L, Long.parseLong(((dev.pauser.agent.snapshot.JsonEntry) ckpt.byKey().get("step")).json()));
+        assertEquals(10L, Long.parseLong(((dev.pauser.agent.store.JsonEntry) ckpt.byKey().get("step")).json()));
 
         Bookkeeping resumed = trainers(ckpt, StateRestore.OnMismatch.FAIL);
         Model a2 = constructed(resumed);

@@ -3,7 +3,7 @@ package dev.pauser.agent.state;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.pauser.TrainState;
-import dev.pauser.agent.snapshot.TensorEntry;
+import dev.pauser.agent.store.TensorEntry;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pauser.TrainState;
-import dev.pauser.agent.snapshot.Entry;
-import dev.pauser.agent.snapshot.JsonEntry;
+import dev.pauser.agent.store.Entry;
+import dev.pauser.agent.store.JsonEntry;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pauser.TrainState;
-import dev.pauser.agent.snapshot.Entry;
-import dev.pauser.agent.snapshot.JsonEntry;
+import dev.pauser.agent.store.Entry;
+import dev.pauser.agent.store.JsonEntry;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -47,7 +47,7 @@ class JsonValuesTest {
 
     @Test
     void nestedFieldTypesAreRecordedOncePerClassWithoutFollowingTransientFieldsOrCycles() {
-        Map<String, String> types = Json.nestedFields(Opt.class);
+        Map<String, String> types = NestedFields.of(Opt.class);
         assertEquals(Map.of(Opt.class.getName() + "#lr", "double", Opt.class.getName() + "#momentum", "double",
                 Opt.class.getName() + "#inner", Opt.class.getName()), types);
     }

@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.pauser.TrainState;
-import dev.pauser.agent.snapshot.DType;
-import dev.pauser.agent.snapshot.Entry;
-import dev.pauser.agent.snapshot.TensorEntry;
+import dev.pauser.agent.store.DType;
+import dev.pauser.agent.store.Entry;
+import dev.pauser.agent.store.TensorEntry;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

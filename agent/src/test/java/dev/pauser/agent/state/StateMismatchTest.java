@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pauser.TrainState;
-import dev.pauser.agent.snapshot.Entry;
+import dev.pauser.agent.store.Entry;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pauser.agent.snapshot.DType;
-import dev.pauser.agent.snapshot.Entry;
-import dev.pauser.agent.snapshot.JsonEntry;
-import dev.pauser.agent.snapshot.TensorEntry;
+import dev.pauser.agent.store.DType;
+import dev.pauser.agent.store.Entry;
+import dev.pauser.agent.store.JsonEntry;
+import dev.pauser.agent.store.TensorEntry;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;

@@ -1,0 +1,323 @@
+package dev.pauser.agent.config;
+
+import dev.pauser.agent.log.LogLevel;
+import dev.pauser.agent.state.StateRestore.OnMismatch;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.function.Function;
+
+/**
+ * The agent's options. Each key can be given three ways; the first found wins:
+ * <ol>
+ * <li>the agent arguments, {@code -javaagent:pauser.jar=key=value,key=value} (or {@code pauser attach <pid> key=value});</li>
+ * <li>a system property {@code -Dpauser.key=value};</li>
+ * <li>an environment variable {@code PAUSER_KEY}, the key in upper snake case ({@code pauseAtStep} is
+ * {@code PAUSER_PAUSE_AT_STEP}).</li>
+ * </ol>
+ * An unknown key or a bad value is a {@link ConfigException} naming the key, the value, where it came from and what is
+ * allowed.
+ */
+public final class Config {
+
+    /** What a log line's level must reach to be written. */
+    /** What SIGTERM and SIGINT do. */
+    public enum OnSignal {
+        /** Finish in-flight steps, run the stop hook, exit with 128 + the signal number. */
+        STOP,
+        /** Leave the signal to the JVM: it exits at once, as without the agent. */
+        EXIT
+    }
+
+    /** One option: its key, default, the text shown for allowed values, and how a value is parsed. */
+    private static final class Option<T> {
+        final String key;
+        final String defaultValue;
+        final String allowed;
+        final Function<String, T> parser;
+
+        Option(String key, String defaultValue, String allowed, Function<String, T> parser) {
+            this.key = key;
+            this.defaultValue = defaultValue;
+            this.allowed = allowed;
+            this.parser = parser;
+        }
+    }
+
+    private static final Option<Path> DIR = new Option<>("dir", "./pauser", "a directory path (not empty)", v -> {
+        // Empty would resolve to the working directory: checkpoints, the lock and the PAUSE file strewn among the
+        // program's own files.
+        if (v.isBlank()) {
+            throw new IllegalArgumentException();
+        }
+        return Paths.get(v);
+    });
+    private static final Option<OnSignal> ON_SIGNAL =
+            new Option<>("onSignal", "stop", "stop or exit", v -> parseEnum(OnSignal.class, v));
+    private static final Option<Integer> GRACE_SECONDS =
+            new Option<>("graceSeconds", "25", "a whole number of seconds, 0 or more", v -> parseInt(v, 0));
+    private static final Option<Long> PAUSE_AT_STEP =
+            new Option<>("pauseAtStep", "", "a step number, 1 or more (empty: never)", v -> v.isEmpty() ? -1L : parseLong(v, 1));
+    private static final Option<LogLevel> LOG =
+            new Option<>("log", "info", "off, error, warning, info or debug", v -> parseEnum(LogLevel.class, v));
+
+    private static final Option<Long> EVERY =
+            new Option<>("every", "", "a number of steps, 1 or more (empty: no step-based checkpoints)",
+                    v -> v.isEmpty() ? -1L : parseLong(v, 1));
+    private static final Option<Duration> INTERVAL =
+            new Option<>("interval", "", "a duration such as 90s, 10m or 2h (empty: none)", Config::parseDuration);
+    private static final Option<Integer> KEEP =
+            new Option<>("keep", "3", "a number of checkpoints, 1 or more", v -> parseInt(v, 1));
+    private static final Option<Duration> KEEP_EVERY =
+            new Option<>("keepEvery", "", "a duration such as 1h or 1d (empty: none)", Config::parseDuration);
+    private static final Option<String> RESUME =
+            new Option<>("resume", "auto", "auto, never, or the path of a checkpoint directory", v -> {
+                if (v.isBlank()) {
+                    throw new IllegalArgumentException();
+                }
+                return v;
+            });
+    private static final Option<OnMismatch> ON_MISMATCH =
+            new Option<>("onMismatch", "fail", "fail or warn", v -> parseEnum(OnMismatch.class, v));
+    private static final Option<Boolean> ASYNC = new Option<>("async", "true", "true or false", Config::parseBoolean);
+    private static final Option<Boolean> CHECKPOINT_ON_PAUSE =
+            new Option<>("checkpointOnPause", "true", "true or false", Config::parseBoolean);
+
+    private static final Map<String, Option<?>> OPTIONS = new LinkedHashMap<>();
+
+    static {
+        for (Option<?> o : new Option<?>[] {DIR, ON_SIGNAL, GRACE_SECONDS, PAUSE_AT_STEP, LOG, EVERY, INTERVAL, KEEP,
+            KEEP_EVERY, RESUME, ON_MISMATCH, ASYNC, CHECKPOINT_ON_PAUSE}) {
+            OPTIONS.put(o.key, o);
+        }
+    }
+
+    private final Map<String, String> raw;
+
+    private Config(Map<String, String> raw) {
+        this.raw = raw;
+        // Parse every option now, so a bad value stops the JVM before main rather than later.
+        for (Option<?> o : OPTIONS.values()) {
+            get(o);
+        }
+    }
+
+    /** Reads the options from the agent arguments, then system properties, then the environment. */
+    public static Config load(String agentArgs, Properties sysProps, Map<String, String> env) {
+        Map<String, String> values = new LinkedHashMap<>();
+        Map<String, String> sources = new LinkedHashMap<>();
+        // lowest precedence first; later sources overwrite
+        for (Map.Entry<String, String> e : env.entrySet()) {
+            if (e.getKey().startsWith("PAUSER_")) {
+                String key = keyOfEnv(e.getKey());
+                put(values, sources, key, e.getValue(), "environment variable " + e.getKey());
+            }
+        }
+        for (String name : sysProps.stringPropertyNames()) {
+            if (name.startsWith("pauser.") && !name.startsWith("pauser.agent.")) {
+                put(values, sources, name.substring("pauser.".length()), sysProps.getProperty(name),
+                        "system property -D" + name);
+            }
+        }
+        if (agentArgs != null && !agentArgs.isBlank()) {
+            for (String pair : agentArgs.split(",")) {
+                if (pair.isBlank()) {
+                    continue;
+                }
+                int eq = pair.indexOf('=');
+                if (eq <= 0) {
+                    throw new ConfigException("pauser: agent argument '" + pair.trim()
+                            + "' is not key=value; write key=value,key=value (keys: "
+                            + String.join(", ", OPTIONS.keySet()) + ")");
+                }
+                put(values, sources, pair.substring(0, eq).trim(), pair.substring(eq + 1).trim(), "agent argument");
+            }
+        }
+        Map<String, String> checked = new LinkedHashMap<>();
+        for (Map.Entry<String, String> e : values.entrySet()) {
+            Option<?> o = OPTIONS.get(e.getKey());
+            String source = sources.get(e.getKey());
+            if (o == null) {
+                throw new ConfigException("pauser: unknown option '" + e.getKey() + "' (" + source
+                        + "); known options: " + String.join(", ", OPTIONS.keySet()));
+            }
+            try {
+                o.parser.apply(e.getValue());
+            } catch (RuntimeException ex) {
+                throw new ConfigException("pauser: bad value '" + e.getValue() + "' for option " + o.key + " ("
+                        + source + "): expected " + o.allowed);
+            }
+            checked.put(e.getKey(), e.getValue());
+        }
+        return new Config(checked);
+    }
+
+    private static void put(Map<String, String> values, Map<String, String> sources, String key, String value,
+            String source) {
+        values.put(key, value);
+        sources.put(key, source);
+    }
+
+    /** PAUSER_PAUSE_AT_STEP -> pauseAtStep; names with no known option keep a readable form for the error. */
+    static String keyOfEnv(String envName) {
+        String snake = envName.substring("PAUSER_".length());
+        for (String key : OPTIONS.keySet()) {
+            if (envNameOf(key).equals(envName)) {
+                return key;
+            }
+        }
+        return snake.toLowerCase(Locale.ROOT);
+    }
+
+    /** pauseAtStep -> PAUSER_PAUSE_AT_STEP. */
+    public static String envNameOf(String key) {
+        return "PAUSER_" + key.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toUpperCase(Locale.ROOT);
+    }
+
+    private <T> T get(Option<T> o) {
+        String v = raw.getOrDefault(o.key, o.defaultValue);
+        return o.parser.apply(v);
+    }
+
+    public Path dir() {
+        return get(DIR);
+    }
+
+    public OnSignal onSignal() {
+        return get(ON_SIGNAL);
+    }
+
+    public int graceSeconds() {
+        return get(GRACE_SECONDS);
+    }
+
+    /** -1 when not set. */
+    public long pauseAtStep() {
+        return get(PAUSE_AT_STEP);
+    }
+
+    public LogLevel log() {
+        return get(LOG);
+    }
+
+    /** Checkpoint every this many steps; -1 for none. */
+    public long every() {
+        return get(EVERY);
+    }
+
+    /** Checkpoint at this wall-clock interval; null for none. */
+    public Duration interval() {
+        return get(INTERVAL);
+    }
+
+    public int keep() {
+        return get(KEEP);
+    }
+
+    /** Keep one checkpoint per period of this length besides the newest {@link #keep}; null for none. */
+    public Duration keepEvery() {
+        return get(KEEP_EVERY);
+    }
+
+    /** "auto", "never", or a checkpoint path. */
+    public String resume() {
+        return get(RESUME).trim();
+    }
+
+    public OnMismatch onMismatch() {
+        return get(ON_MISMATCH);
+    }
+
+    public boolean async() {
+        return get(ASYNC);
+    }
+
+    public boolean checkpointOnPause() {
+        return get(CHECKPOINT_ON_PAUSE);
+    }
+
+    /** Every option with its default, for the documentation test and {@code --help}. */
+    public static Map<String, String> defaults() {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (Option<?> o : OPTIONS.values()) {
+            m.put(o.key, o.defaultValue);
+        }
+        return Collections.unmodifiableMap(m);
+    }
+
+    /** Every option with the values it accepts, in words (what a bad value's error says is expected). */
+    public static Map<String, String> allowedValues() {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (Option<?> o : OPTIONS.values()) {
+            m.put(o.key, o.allowed);
+        }
+        return Collections.unmodifiableMap(m);
+    }
+
+    /** The options as given (not defaults), for the log line at start-up. */
+    public Map<String, String> given() {
+        return Collections.unmodifiableMap(raw);
+    }
+
+    private static boolean parseBoolean(String v) {
+        switch (v.trim().toLowerCase(Locale.ROOT)) {
+            case "true":
+                return true;
+            case "false":
+                return false;
+            default:
+                throw new IllegalArgumentException();
+        }
+    }
+
+    /** 500ms, 90s, 10m, 2h, 1d; a plain number is seconds. Empty is none (null). */
+    static Duration parseDuration(String v) {
+        String t = v.trim().toLowerCase(Locale.ROOT);
+        if (t.isEmpty()) {
+            return null;
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)(ms|s|m|h|d)?").matcher(t);
+        if (!m.matches()) {
+            throw new IllegalArgumentException();
+        }
+        long n = Long.parseLong(m.group(1));
+        String unit = m.group(2) == null ? "s" : m.group(2);
+        Duration d;
+        switch (unit) {
+            case "ms": d = Duration.ofMillis(n); break;
+            case "s": d = Duration.ofSeconds(n); break;
+            case "m": d = Duration.ofMinutes(n); break;
+            case "h": d = Duration.ofHours(n); break;
+            default: d = Duration.ofDays(n); break;
+        }
+        if (d.isZero()) {
+            throw new IllegalArgumentException();
+        }
+        return d;
+    }
+
+    private static <E extends Enum<E>> E parseEnum(Class<E> type, String v) {
+        return Enum.valueOf(type, v.trim().toUpperCase(Locale.ROOT));
+    }
+
+    private static int parseInt(String v, int min) {
+        int n = Integer.parseInt(v.trim());
+        if (n < min) {
+            throw new IllegalArgumentException();
+        }
+        return n;
+    }
+
+    private static long parseLong(String v, long min) {
+        long n = Long.parseLong(v.trim());
+        if (n < min) {
+            throw new IllegalArgumentException();
+        }
+        return n;
+    }
+}

@@ -1,0 +1,281 @@
+package dev.pauser.agent.store;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The commit protocol: how a laid-out checkpoint becomes durable in a root, how one is deleted, and how a crash's debris
+ * is cleaned. Everything is written into {@code .tmp-ckpt-<step>-<hex>}, each file forced to disk, the directory forced,
+ * renamed to {@code ckpt-<step>} with {@code ATOMIC_MOVE}, the root forced; then the {@code latest} pointer is replaced
+ * the same way ({@code latest.tmp}, force, rename, force root). A crash at any instant leaves either no
+ * {@code ckpt-<step>} or a complete one; the debris ({@code .tmp-*}, {@code .del-*}, {@code latest.tmp}) is cleaned by
+ * {@link #cleanDebris} when the next store opens.
+ *
+ * <p>Used only by the {@link CheckpointStore} holding the root's lock, on the thread that commits (one at a time: the
+ * store's methods are synchronized; the staging buffer is reused across commits).
+ */
+final class CheckpointCommit {
+    private static final int STAGING_BYTES = 8 << 20;
+    /** Direct buffers at least this large are written straight from their memory, skipping the staging copy. */
+    private static final int DIRECT_WRITE_THRESHOLD = 1 << 20;
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final Path root;
+    private final StorageIo io;
+    private final long spaceMargin;
+    private ByteBuffer staging;
+
+    CheckpointCommit(Path root, StorageIo io, long spaceMargin) {
+        this.root = root;
+        this.io = io;
+        this.spaceMargin = spaceMargin;
+    }
+
+    /**
+     * Makes {@code layout} durable as {@code <root>/<name>} and points {@code latest} at it. A checkpoint of the same step
+     * already there is renamed aside ({@code .old-…}), the new one renamed in, then the old one deleted; a crash in
+     * between restores the old one at the next {@link #cleanDebris}.
+     *
+     * @param warnings receives one line if the checkpoint is durable but the {@code latest} pointer could not be updated
+     * @return the checkpoint directory
+     * @throws CheckpointException when the checkpoint does not fit the free space or a write fails; the partial
+     *     directory is removed and every existing checkpoint is left as it was
+     */
+    Path write(CheckpointLayout layout, List<String> warnings) throws CheckpointException {
+        String name = layout.name();
+        Path target = root.resolve(name);
+        checkFreeSpace(layout);
+
+        Path tmp = root.resolve(CheckpointNames.TMP_PREFIX + name + "-" + randomHex());
+        Path old = null;
+        boolean landed = false;
+        try {
+            io.createDirectory(tmp);
+            writeTensors(tmp.resolve(CheckpointNames.TENSORS), layout);
+            for (Map.Entry<String, byte[]> f : layout.smallFiles().entrySet()) {
+                writeBytes(io, tmp.resolve(f.getKey()), f.getValue());
+            }
+            io.syncDirectory(tmp);
+            if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+                // Same step committed again (e.g. after a resume): move the old one aside, restorable on a crash.
+                old = root.resolve(CheckpointNames.OLD_PREFIX + name + "-" + randomHex());
+                io.moveAtomically(target, old);
+            }
+            io.moveAtomically(tmp, target);
+            landed = true;
+            io.syncDirectory(root);
+        } catch (IOException | RuntimeException e) {
+            deleteQuietly(tmp);
+            if (landed) {
+                // renamed but its durability is unknown: take it away again (renamed first, never half-deleted in place)
+                Path doomed = root.resolve(CheckpointNames.DEL_PREFIX + name + "-" + randomHex());
+                try {
+                    io.moveAtomically(target, doomed);
+                    deleteQuietly(doomed);
+                } catch (IOException ignored) {
+                    // left in place: it is complete, and verification decides whether it is used
+                }
+            }
+            if (old != null && !Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+                try {
+                    io.moveAtomically(old, target);
+                } catch (IOException ignored) {
+                    // the next open() restores it
+                }
+            }
+            throw new CheckpointException(root + ": writing checkpoint " + name + " failed, nothing kept of it: "
+                    + e, e);
+        }
+        if (old != null) {
+            deleteQuietly(old);
+        }
+        pointLatestAt(name, warnings);
+        return target;
+    }
+
+    private void checkFreeSpace(CheckpointLayout layout) throws CheckpointException {
+        long free;
+        try {
+            free = io.usableSpace(root);
+        } catch (IOException e) {
+            free = -1;
+        }
+        long needed = layout.totalBytes() + spaceMargin;
+        if (free >= 0 && free < needed) {
+            throw new CheckpointException(root + ": not enough free space for checkpoint " + layout.name() + ": needs "
+                    + needed + " bytes (" + layout.totalBytes() + " + margin " + spaceMargin + "), " + free
+                    + " free");
+        }
+    }
+
+    private void pointLatestAt(String name, List<String> warnings) {
+        Path latestTmp = root.resolve(CheckpointNames.LATEST_TMP);
+        try {
+            Files.deleteIfExists(latestTmp);
+            writeBytes(io, latestTmp, CheckpointLayout.latestPointer(name));
+            io.moveAtomically(latestTmp, root.resolve(CheckpointNames.LATEST));
+            io.syncDirectory(root);
+        } catch (IOException e) {
+            // The checkpoint itself is durable and valid, and resume finds checkpoints by scanning, not through the
+            // pointer: a warning, not a failed commit.
+            deleteQuietly(latestTmp);
+            warnings.add(root + ": checkpoint " + name + " is written, but updating " + CheckpointNames.LATEST
+                    + " failed: " + e);
+        }
+    }
+
+    /**
+     * Deletes checkpoint directory {@code dir} of this root: renamed to {@code .del-<name>-<hex>} first (so a
+     * half-deleted directory never carries a checkpoint's name), the root forced, then removed.
+     */
+    void delete(Path dir) throws IOException {
+        Path doomed = root.resolve(CheckpointNames.DEL_PREFIX + dir.getFileName() + "-" + randomHex());
+        io.moveAtomically(dir, doomed);
+        io.syncDirectory(root);
+        deleteRecursively(doomed);
+    }
+
+    /**
+     * Cleans what a crash left in {@code root}: {@code .tmp-ckpt-*} (unfinished commits), {@code .del-ckpt-*}
+     * (unfinished deletions), {@code latest.tmp}; a {@code .old-ckpt-<step>-*} (a checkpoint being replaced by a commit
+     * of the same step) is put back when the replacement never landed, else removed. Only with the root's lock held.
+     *
+     * @return one line per piece of debris removed or restored
+     */
+    static List<String> cleanDebris(Path root, StorageIo io) throws IOException {
+        List<String> report = new ArrayList<>();
+        Files.deleteIfExists(root.resolve(CheckpointNames.LATEST_TMP));
+        List<Path> entries = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(root)) {
+            ds.forEach(entries::add);
+        }
+        for (Path p : entries) {
+            String[] debris = CheckpointNames.parseDebris(p.getFileName().toString());
+            if (debris == null) {
+                continue;
+            }
+            Path target = root.resolve(debris[1]);
+            if ("old".equals(debris[0]) && !Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+                io.moveAtomically(p, target);
+                report.add(p + ": restored to " + target.getFileName() + " (its replacement never landed)");
+                continue;
+            }
+            deleteRecursively(p);
+            report.add(p + ": removed (" + switch (debris[0]) {
+                case "tmp" -> "an unfinished commit";
+                case "del" -> "an unfinished deletion";
+                default -> "a replaced checkpoint";
+            } + ")");
+        }
+        io.syncDirectory(root);
+        return report;
+    }
+
+    private void writeTensors(Path file, CheckpointLayout layout) throws IOException {
+        if (staging == null) {
+            staging = Reading.alignedDirect(STAGING_BYTES);
+        }
+        ByteBuffer stage = staging.clear();
+        try (FileChannel ch = io.createFile(file)) {
+            byte[] header = layout.tensorsHeader();
+            if (header.length > stage.capacity()) {
+                writeFully(ch, ByteBuffer.wrap(header));
+            } else {
+                stage.put(header);
+            }
+            for (TensorEntry t : layout.tensors()) {
+                ByteBuffer src = t.data().duplicate();
+                if (src.isDirect() && src.remaining() >= DIRECT_WRITE_THRESHOLD) {
+                    flush(ch, stage);
+                    writeFully(ch, src);
+                    continue;
+                }
+                while (src.hasRemaining()) {
+                    if (!stage.hasRemaining()) {
+                        flush(ch, stage);
+                    }
+                    int n = Math.min(stage.remaining(), src.remaining());
+                    stage.put(stage.position(), src, src.position(), n);
+                    stage.position(stage.position() + n);
+                    src.position(src.position() + n);
+                }
+            }
+            flush(ch, stage);
+            ch.force(true);
+        }
+    }
+
+    private static void flush(FileChannel ch, ByteBuffer stage) throws IOException {
+        stage.flip();
+        writeFully(ch, stage);
+        stage.clear();
+    }
+
+    static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) {
+            ch.write(b);
+        }
+    }
+
+    private static void writeBytes(StorageIo io, Path file, byte[] bytes) throws IOException {
+        try (FileChannel ch = io.createFile(file)) {
+            writeFully(ch, ByteBuffer.wrap(bytes));
+            ch.force(true);
+        }
+    }
+
+    static void deleteRecursively(Path p) throws IOException {
+        if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        Files.walkFileTree(p, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                Files.deleteIfExists(file);
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException exc) throws IOException {
+                if (exc instanceof NoSuchFileException) {
+                    return FileVisitResult.CONTINUE;
+                }
+                throw exc;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
+                if (exc != null) {
+                    throw exc;
+                }
+                Files.deleteIfExists(dir);
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            deleteRecursively(p);
+        } catch (IOException ignored) {
+            // debris is removed when the next store opens
+        }
+    }
+
+    private static String randomHex() {
+        return Long.toHexString(RANDOM.nextLong() >>> 4);
+    }
+}

@@ -1,0 +1,542 @@
+package dev.pauser.gate;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The pause gate: every {@code @TrainStep} entry and exit passes through it, and there a thread may be held.
+ *
+ * <h2>Hot path</h2>
+ * With nothing requested an outermost boundary costs: the worker lookup (plain reads), the depth update (a volatile
+ * store on entering the outermost step, a release store on leaving it), one atomic add to count a finished outermost
+ * step, and the volatile reads of {@link #attention} and {@link #stepTrigger}. A nested boundary costs the lookup and a
+ * plain depth update only. No allocation, lock, map lookup or clock read.
+ *
+ * <h2>Slow path</h2>
+ * When {@link #attention} is non-zero the gate is closed: a thread arriving at an outermost boundary (the entry of a
+ * step it is not already inside, or the exit that leaves its last step) marks itself parked and waits on a condition
+ * (it parks; it does not spin) until the gate reopens. A nested entry or exit never parks: the thread runs on to its
+ * outermost boundary, so a pause or checkpoint never sees an outer step half done. The control thread ("pauser-gate")
+ * declares the gate quiet once every thread is outside its steps or parked at an outermost boundary, and moves PAUSING
+ * to PAUSED, or runs the work that needs a safe point (a checkpoint) with every step thread held, then reopens.
+ *
+ * <h2>What Step counts</h2>
+ * Completed outermost steps, summed over all threads: a {@code @TrainStep} call made while the same thread is already
+ * inside one (an epoch method calling an annotated batch method) is neither counted nor a safe point. A step that ends
+ * by an exception counts: it is over.
+ */
+public final class Gate {
+    /** Non-zero while the gate is closed; read at every boundary. Written under {@link #LOCK}. */
+    static volatile int attention;
+
+    /** Completed outermost steps. Updated through {@link #STEPS}. */
+    @SuppressWarnings("unused")
+    private static long steps;
+
+    /**
+     * The Step value at which an exit takes the slow path: the nearer of a pause at a step and the step alarm
+     * (checkpoint every N steps). {@code Long.MAX_VALUE} for none. Written under {@link #LOCK}.
+     */
+    private static volatile long stepTrigger = Long.MAX_VALUE;
+
+    private static final VarHandle STEPS;
+
+    static {
+        try {
+            STEPS = MethodHandles.lookup().findStaticVarHandle(Gate.class, "steps", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private static final ReentrantLock LOCK = new ReentrantLock();
+    /** Parked step threads wait here for the gate to reopen. */
+    private static final Condition REOPENED = LOCK.newCondition();
+    /** The control thread waits here for a request or a thread reaching a boundary. */
+    private static final Condition WAKE_CONTROLLER = LOCK.newCondition();
+    /** Callers of {@link #awaitState} wait here. */
+    private static final Condition STATE_CHANGED = LOCK.newCondition();
+
+    // Guarded by LOCK.
+    private static boolean pauseRequested;
+    private static boolean stopRequested;
+    private static long pauseAtStep = -1;
+    private static long alarmStep = -1;
+    private static java.util.function.LongConsumer alarm;
+    private static final List<Runnable> SAFE_POINT_WORK = new ArrayList<>();
+    private static final List<Object[]> UNDELIVERED = new ArrayList<>();
+
+    private static volatile GateState state = GateState.RUNNING;
+    private static volatile long stateSinceNanos = System.nanoTime();
+    private static volatile long pausedSinceMillis = -1;
+    private static volatile Thread controller;
+
+    private static final CopyOnWriteArrayList<GateListener> LISTENERS = new CopyOnWriteArrayList<>();
+    private static final java.util.concurrent.atomic.AtomicReference<Runnable> FIRST_STEP_HOOK =
+            new java.util.concurrent.atomic.AtomicReference<>();
+    private static volatile TrainerListener trainerListener;
+    private static volatile PauseHook pauseHook;
+    /** The pause hook ran for the current pause. Guarded by LOCK. */
+    private static boolean pausePrepared;
+
+    /** Bounds of the interval at which the control thread re-reads the workers while waiting for quiet. */
+    private static final long MIN_POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
+    private static final long MAX_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+
+    private Gate() {
+    }
+
+    // ---------------------------------------------------------------------------------------------- training threads
+
+    static void enter(Class<?> type, Object self) {
+        Worker w = Workers.current();
+        Object trainer = self != null ? self : type;
+        if (!w.hasSeen(trainer)) {
+            trainerSeen(w, type, trainer);
+        }
+        // Only the entry of an outermost step is a boundary: a nested entry is inside an outer step, and the state there
+        // (half an epoch, half a recursion) is no place to pause or checkpoint. So nested calls skip the read, too.
+        if (w.enterStep() && attention != 0) {
+            atClosedBoundary(w);
+        }
+    }
+
+    static void exit() {
+        Worker w = Workers.current();
+        if (w.exitStep()) {
+            long s = (long) STEPS.getAndAdd(1L) + 1;
+            w.leftOutermost(); // only now: a controller that sees depth 0 sees this step counted
+            if (s >= stepTrigger) {
+                stepTriggerReached(s);
+            }
+            if (attention != 0) {
+                atClosedBoundary(w);
+            }
+        }
+    }
+
+    /**
+     * A thread enters a step of a trainer it has not seen lately: tell the listener (the checkpoint layer registers the
+     * trainer and restores its state here, before its first step runs). Runs on the training thread, outside any step
+     * of this trainer; the listener must tolerate being told of the same trainer again.
+     */
+    private static void trainerSeen(Worker w, Class<?> type, Object trainer) {
+        if (FIRST_STEP_HOOK.get() != null) {
+            Runnable first = FIRST_STEP_HOOK.getAndSet(null);
+            if (first != null) {
+                try {
+                    first.run();
+                } catch (Throwable t) {
+                    System.err.println("pauser: the first-step report failed: " + t);
+                }
+            }
+        }
+        TrainerListener l = trainerListener;
+        if (l != null) {
+            l.trainerSeen(type, trainer == type ? null : trainer);
+        }
+        w.remember(trainer);
+    }
+
+    static void trainerConstructed(Class<?> type, Object self) {
+        TrainerListener l = trainerListener;
+        if (l != null) {
+            l.trainerConstructed(type, self);
+        }
+    }
+
+    private static void atClosedBoundary(Worker w) {
+        LOCK.lock();
+        try {
+            if (attention == 0) {
+                return;
+            }
+            w.parked = true;
+            WAKE_CONTROLLER.signal();
+            while (attention != 0) {
+                REOPENED.awaitUninterruptibly(); // keeps the thread's interrupt status for the app
+            }
+        } finally {
+            w.parked = false;
+            LOCK.unlock();
+        }
+    }
+
+    private static void stepTriggerReached(long s) {
+        java.util.function.LongConsumer ring = null;
+        LOCK.lock();
+        try {
+            if (pauseAtStep >= 0 && s >= pauseAtStep) {
+                pauseAtStep = -1;
+                pauseRequested = true;
+                attention = 1; // close now, so this very thread parks at the exit of step s
+                WAKE_CONTROLLER.signal();
+            }
+            if (alarmStep >= 0 && s >= alarmStep) {
+                alarmStep = -1;
+                ring = alarm;
+            }
+            updateStepTrigger();
+        } finally {
+            LOCK.unlock();
+        }
+        if (ring != null) {
+            // On the training thread, at the exit boundary of step s, before it parks for anything the alarm asks.
+            ring.accept(s);
+            if (attention != 0) {
+                atClosedBoundary(Workers.current());
+            }
+        }
+    }
+
+    /** Call under LOCK. */
+    private static void updateStepTrigger() {
+        long t = Long.MAX_VALUE;
+        if (pauseAtStep >= 0) {
+            t = pauseAtStep;
+        }
+        if (alarmStep >= 0) {
+            t = Math.min(t, alarmStep);
+        }
+        stepTrigger = t;
+    }
+
+    /**
+     * Arms the one step alarm: {@code onReached} runs on the training thread that completes step {@code step} (at that
+     * step's exit boundary). One-shot: re-arm from the callback. A negative step disarms it.
+     */
+    public static void setStepAlarm(long step, java.util.function.LongConsumer onReached) {
+        LOCK.lock();
+        try {
+            alarmStep = step < 0 ? -1 : step;
+            alarm = onReached;
+            updateStepTrigger();
+        } finally {
+            LOCK.unlock();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------------ control
+
+    /** Starts the control thread once; later calls do nothing. */
+    public static void start() {
+        LOCK.lock();
+        try {
+            if (controller != null) {
+                return;
+            }
+            Thread t = new Thread(Gate::controlLoop, "pauser-gate");
+            t.setDaemon(true);
+            controller = t;
+            t.start();
+        } finally {
+            LOCK.unlock();
+        }
+    }
+
+    public static void addListener(GateListener listener) {
+        LISTENERS.add(listener);
+    }
+
+    /** Sets the work done between quiet and PAUSED. */
+    public static void setPauseHook(PauseHook hook) {
+        pauseHook = hook;
+    }
+
+    /** Sets who is told of each trainer object (or class, for static steps) when a thread first runs one of its steps. */
+    /**
+     * Runs {@code hook} once, on the first thread to enter a step in this JVM, before that step's body (and before the
+     * trainer listener hears of it).
+     */
+    public static void onFirstStep(Runnable hook) {
+        FIRST_STEP_HOOK.set(hook);
+    }
+
+    public static void setTrainerListener(TrainerListener listener) {
+        trainerListener = listener;
+    }
+
+    /** Asks for a pause; returns at once. Idempotent; ignored while stopping. */
+    public static void pause() {
+        request(() -> pauseRequested = true);
+    }
+
+    /** Withdraws a pause; returns at once. Idempotent; ignored while stopping. */
+    public static void resume() {
+        request(() -> pauseRequested = false);
+    }
+
+    /**
+     * Closes the gate for good: in-flight steps run to their next boundary and no step starts again. Follow with
+     * {@link #awaitQuiet} and then whatever must happen before the JVM exits.
+     */
+    public static void stop() {
+        request(() -> stopRequested = true);
+    }
+
+    /**
+     * Runs {@code work} on the control thread once every step thread is held at a boundary, then reopens the gate (or
+     * leaves it paused if a pause was asked for). The state is CHECKPOINTING while it runs, except in a pause that has
+     * taken effect: then it stays PAUSED and no state change is announced.
+     */
+    public static void atSafePoint(Runnable work) {
+        request(() -> SAFE_POINT_WORK.add(work));
+    }
+
+    /** Pauses once Step reaches {@code step}; a negative value clears it. */
+    public static void pauseAtStep(long step) {
+        request(() -> {
+            pauseAtStep = step < 0 ? -1 : step;
+            if (step >= 0 && steps() >= step) {
+                pauseAtStep = -1;
+                pauseRequested = true;
+            }
+            updateStepTrigger();
+        });
+    }
+
+    public static long pauseAtStep() {
+        LOCK.lock();
+        try {
+            return pauseAtStep;
+        } finally {
+            LOCK.unlock();
+        }
+    }
+
+    private static void request(Runnable change) {
+        LOCK.lock();
+        try {
+            change.run();
+            if (stopRequested || pauseRequested || !SAFE_POINT_WORK.isEmpty()) {
+                attention = 1;
+            }
+            // Show the request at once, so a caller reading State right after pause() or stop() sees it taken.
+            if (stopRequested) {
+                moveTo(GateState.STOPPING);
+            } else if (pauseRequested && state == GateState.RUNNING) {
+                moveTo(GateState.PAUSING);
+            }
+            WAKE_CONTROLLER.signal();
+        } finally {
+            LOCK.unlock();
+        }
+    }
+
+    /**
+     * Waits until the gate reaches one of {@code targets} or the timeout ends.
+     *
+     * @return the state at return
+     */
+    public static GateState awaitState(long timeoutMillis, GateState... targets) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(0, timeoutMillis));
+        LOCK.lock();
+        try {
+            while (true) {
+                GateState s = state;
+                for (GateState t : targets) {
+                    if (s == t) {
+                        return s;
+                    }
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return s;
+                }
+                STATE_CHANGED.awaitNanos(left);
+            }
+        } finally {
+            LOCK.unlock();
+        }
+    }
+
+    /**
+     * After {@link #stop}: waits until no thread is inside a step unparked, or the timeout ends.
+     *
+     * @return true when quiet, false when the time ran out with a step still in flight
+     */
+    public static boolean awaitQuiet(long timeoutMillis) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(0, timeoutMillis));
+        LOCK.lock();
+        try {
+            while (!quiet()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                STATE_CHANGED.awaitNanos(Math.min(left, MAX_POLL_NANOS));
+            }
+            return true;
+        } finally {
+            LOCK.unlock();
+        }
+    }
+
+    public static GateState state() {
+        return state;
+    }
+
+    public static long steps() {
+        return (long) STEPS.getVolatile();
+    }
+
+    /** Sets the Step counter, before the first step of a resumed run. */
+    public static void setSteps(long value) {
+        STEPS.setVolatile(value);
+    }
+
+    /** Wall-clock time (ms since the epoch) the gate became PAUSED, or -1 when it is not paused. */
+    public static long pausedSinceMillis() {
+        return pausedSinceMillis;
+    }
+
+    /**
+     * Whether no thread has entered a {@code @TrainStep} method in this JVM yet. Then a pause holds nothing: the gate
+     * is closed and the first step will wait at its entry, but a program training in methods that were never
+     * instrumented runs on. Reporters say so rather than "paused at step N".
+     */
+    public static boolean beforeFirstStep() {
+        return !Workers.anyRegistered();
+    }
+
+    /** Live threads that have run at least one step. */
+    public static int trainerThreads() {
+        return Workers.liveCount();
+    }
+
+    // ------------------------------------------------------------------------------------------ the control thread
+
+    private static void controlLoop() {
+        long pollNanos = MIN_POLL_NANOS;
+        while (true) {
+            List<Runnable> work = null;
+            LOCK.lock();
+            try {
+                boolean closed = stopRequested || pauseRequested || !SAFE_POINT_WORK.isEmpty();
+                boolean quiet = true;
+                if (!closed) {
+                    pausePrepared = false;
+                    if (attention != 0) {
+                        attention = 0;
+                        REOPENED.signalAll();
+                    }
+                    moveTo(GateState.RUNNING);
+                } else {
+                    attention = 1;
+                    quiet = quiet();
+                    if (stopRequested) {
+                        moveTo(GateState.STOPPING);
+                    } else if (quiet && !SAFE_POINT_WORK.isEmpty()) {
+                        work = new ArrayList<>(SAFE_POINT_WORK);
+                        SAFE_POINT_WORK.clear();
+                        // While PAUSED the threads are already held: the work runs inside the pause, which goes on
+                        // (paused since, the open JFR pause, the state listeners all stay as they were).
+                        if (state != GateState.PAUSED) {
+                            moveTo(GateState.CHECKPOINTING);
+                        }
+                    } else if (pauseRequested) {
+                        PauseHook hook = pauseHook;
+                        if (quiet && !pausePrepared && hook != null && hook.needed()) {
+                            work = List.of(hook::run);
+                            moveTo(GateState.CHECKPOINTING);
+                        } else {
+                            moveTo(quiet ? GateState.PAUSED : GateState.PAUSING);
+                        }
+                        pausePrepared |= quiet;
+                    }
+                }
+                if (work == null && UNDELIVERED.isEmpty()) {
+                    // While waiting for quiet, poll with a growing interval: a thread leaving its outermost step does
+                    // not wake us (that would cost the hot path a fence), a thread parking at a boundary does.
+                    if (!quiet) {
+                        WAKE_CONTROLLER.awaitNanos(pollNanos);
+                        pollNanos = Math.min(pollNanos * 2, MAX_POLL_NANOS);
+                        STATE_CHANGED.signalAll(); // lets awaitQuiet re-check
+                    } else {
+                        pollNanos = MIN_POLL_NANOS;
+                        WAKE_CONTROLLER.awaitNanos(TimeUnit.SECONDS.toNanos(1));
+                    }
+                }
+            } catch (InterruptedException e) {
+                // the control thread is never interrupted by us; keep serving
+            } finally {
+                LOCK.unlock();
+            }
+            deliverEvents();
+            if (work != null) {
+                runSafePointWork(work);
+            }
+        }
+    }
+
+    private static void runSafePointWork(List<Runnable> work) {
+        for (Runnable r : work) {
+            try {
+                r.run();
+            } catch (Throwable t) {
+                try {
+                    System.err.println("pauser: safe-point work failed: " + t);
+                } catch (Throwable noMemoryForTheLine) {
+                    // the control thread must live on to reopen the gate, even when the line can't be printed
+                }
+            }
+        }
+    }
+
+    /**
+     * Every thread is outside its steps or parked; threads park only at outermost boundaries, so none is held inside an
+     * outer step. Call under LOCK.
+     */
+    private static boolean quiet() {
+        for (Worker w : Workers.all()) {
+            if (w.busyInStep()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Call under LOCK. Records the change for the listeners, which are called outside the lock. */
+    private static void moveTo(GateState next) {
+        GateState prev = state;
+        if (prev == next) {
+            return;
+        }
+        long now = System.nanoTime();
+        long millisInPrev = TimeUnit.NANOSECONDS.toMillis(now - stateSinceNanos);
+        state = next;
+        stateSinceNanos = now;
+        pausedSinceMillis = next == GateState.PAUSED ? System.currentTimeMillis() : -1;
+        UNDELIVERED.add(new Object[] {prev, next, steps(), millisInPrev});
+        STATE_CHANGED.signalAll();
+    }
+
+    private static void deliverEvents() {
+        List<Object[]> events;
+        LOCK.lock();
+        try {
+            if (UNDELIVERED.isEmpty()) {
+                return;
+            }
+            events = new ArrayList<>(UNDELIVERED);
+            UNDELIVERED.clear();
+        } finally {
+            LOCK.unlock();
+        }
+        for (Object[] e : events) {
+            for (GateListener l : LISTENERS) {
+                try {
+                    l.stateChanged((GateState) e[0], (GateState) e[1], (long) e[2], (long) e[3]);
+                } catch (Throwable t) {
+                    System.err.println("pauser: a state listener failed: " + t);
+                }
+            }
+        }
+    }
+}

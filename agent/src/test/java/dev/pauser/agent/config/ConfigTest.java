@@ -1,0 +1,88 @@
+package dev.pauser.agent.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pauser.agent.log.LogLevel;
+import java.nio.file.Paths;
+import java.util.Map;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+
+class ConfigTest {
+    private static Properties props(String... kv) {
+        Properties p = new Properties();
+        for (int i = 0; i < kv.length; i += 2) {
+            p.setProperty(kv[i], kv[i + 1]);
+        }
+        return p;
+    }
+
+    @Test
+    void defaults() {
+        Config c = Config.load(null, props(), Map.of());
+        assertEquals(Paths.get("./pauser"), c.dir());
+        assertEquals(Config.OnSignal.STOP, c.onSignal());
+        assertEquals(25, c.graceSeconds());
+        assertEquals(-1, c.pauseAtStep());
+        assertEquals(LogLevel.INFO, c.log());
+        assertTrue(c.given().isEmpty());
+    }
+
+    @Test
+    void agentArgumentsBeatSystemPropertiesBeatEnvironment() {
+        Map<String, String> env = Map.of("PAUSER_GRACE_SECONDS", "1", "PAUSER_PAUSE_AT_STEP", "9", "PAUSER_DIR", "/env");
+        Properties p = props("pauser.graceSeconds", "2", "pauser.dir", "/prop");
+        Config c = Config.load("graceSeconds=3", p, env);
+        assertEquals(3, c.graceSeconds());
+        assertEquals(Paths.get("/prop"), c.dir());
+        assertEquals(9, c.pauseAtStep());
+    }
+
+    @Test
+    void environmentNamesAreUpperSnakeCase() {
+        assertEquals("PAUSER_PAUSE_AT_STEP", Config.envNameOf("pauseAtStep"));
+        assertEquals("PAUSER_ON_SIGNAL", Config.envNameOf("onSignal"));
+        assertEquals("PAUSER_DIR", Config.envNameOf("dir"));
+        assertEquals(Config.OnSignal.EXIT, Config.load(null, props(), Map.of("PAUSER_ON_SIGNAL", "exit")).onSignal());
+    }
+
+    @Test
+    void unknownKeyNamesTheKeyItsSourceAndTheKnownKeys() {
+        ConfigException e = assertThrows(ConfigException.class, () -> Config.load("bogus=1", props(), Map.of()));
+        assertEquals("pauser: unknown option 'bogus' (agent argument); known options: dir, onSignal, graceSeconds, "
+                + "pauseAtStep, log, every, interval, keep, keepEvery, resume, onMismatch, async, checkpointOnPause", e.getMessage());
+        e = assertThrows(ConfigException.class, () -> Config.load(null, props("pauser.pauseAt", "3"), Map.of()));
+        assertTrue(e.getMessage().contains("'pauseAt' (system property -Dpauser.pauseAt)"), e.getMessage());
+        e = assertThrows(ConfigException.class, () -> Config.load(null, props(), Map.of("PAUSER_GRACE", "3")));
+        assertTrue(e.getMessage().contains("environment variable PAUSER_GRACE"), e.getMessage());
+    }
+
+    @Test
+    void badValueNamesKeyValueAndWhatIsAllowed() {
+        ConfigException e = assertThrows(ConfigException.class, () -> Config.load("onSignal=maybe", props(), Map.of()));
+        assertEquals("pauser: bad value 'maybe' for option onSignal (agent argument): expected stop or exit",
+                e.getMessage());
+        assertThrows(ConfigException.class, () -> Config.load("graceSeconds=-1", props(), Map.of()));
+        assertThrows(ConfigException.class, () -> Config.load("pauseAtStep=0", props(), Map.of()));
+        assertThrows(ConfigException.class, () -> Config.load("log=loud", props(), Map.of()));
+        e = assertThrows(ConfigException.class, () -> Config.load("dir", props(), Map.of()));
+        assertTrue(e.getMessage().contains("'dir' is not key=value"), e.getMessage());
+    }
+
+    @Test
+    void anEmptyDirIsRefusedFromEverySource() {
+        ConfigException e = assertThrows(ConfigException.class, () -> Config.load("dir=", props(), Map.of()));
+        assertEquals("pauser: bad value '' for option dir (agent argument): expected a directory path (not empty)",
+                e.getMessage());
+        assertThrows(ConfigException.class, () -> Config.load(null, props("pauser.dir", " "), Map.of()));
+        assertThrows(ConfigException.class, () -> Config.load(null, props(), Map.of("PAUSER_DIR", "")));
+    }
+
+    @Test
+    void agentPropertiesOfTheAgentItselfAreNotOptions() {
+        // the agent announces itself with pauser.agent.* properties; a second load must not take them as options
+        Config.load(null, props("pauser.agent.version", "1", "pauser.agent.dir", "/x"), Map.of());
+    }
+}
