@@ -1,0 +1,5 @@
+/**
+ * GPU memory behind one interface ({@link dev.pauser.agent.device.DeviceMemory}): the CUDA driver through the app's own
+ * JCuda, by reflection (pauser.jar never bundles or links it), or host memory in the tests. Depends on {@code log}.
+ */
+package dev.pauser.agent.device;
