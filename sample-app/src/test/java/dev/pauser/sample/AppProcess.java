@@ -4,6 +4,7 @@ import dev.pauser.testkit.ChildJvmCommand;
 import dev.pauser.testkit.ChildJvmProcess;
 import java.io.IOException;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The sample app in a child JVM, started as a user starts it: {@code java [-javaagent:pauser.jar=options] -jar
@@ -27,6 +28,15 @@ final class AppProcess extends ChildJvmProcess {
         String pauseAndWait(long timeoutMillis);
 
         void resume();
+
+        /** Where the last snapshot's device state was staged: device, host or none. */
+        String getDeviceStaging();
+
+        /** Device bytes freed by the pause in effect now (0 when running). */
+        long getDeviceBytesReleased();
+
+        /** Why giving device memory back on resume failed; empty otherwise. */
+        String getDeviceReleaseError();
     }
 
     private static final class Command extends ChildJvmCommand<Command> {
@@ -42,8 +52,14 @@ final class AppProcess extends ChildJvmProcess {
 
     /** {@code agentOptions == null}: no agent; empty: the agent without options. */
     static AppProcess start(String agentOptions, List<String> appArgs) throws IOException {
+        return start(agentOptions, appArgs, Map.of());
+    }
+
+    /** As {@link #start(String, List)}, with these environment variables set for the child. */
+    static AppProcess start(String agentOptions, List<String> appArgs, Map<String, String> env) throws IOException {
         Command command = new Command().standardErrorApart()
                 .jar(builtFile("pauser.test.appJar", "target/sample-app.jar"), appArgs.toArray(String[]::new));
+        env.forEach(command::env);
         if (agentOptions == null) {
             command.noAgent();
         } else {
