@@ -115,8 +115,9 @@ class CudaSampleIT {
             String answer = pauser.pauseAndWait(WAIT.toMillis());
             assertEquals("PAUSED", pauser.getState(), context + "pauseAndWait said: " + answer + "\n" + app.describe());
             long paused = pauser.getStep();
-            assertTrue(pauser.getDeviceBytesReleased() >= stateBytes, context + "released "
-                    + pauser.getDeviceBytesReleased() + " of " + stateBytes + " bytes of state: " + app.describe());
+            app.awaitCondition("the pause gives back the " + stateBytes + " bytes of the device state",
+                    () -> pauser.getDeviceBytesReleased() >= stateBytes, WAIT);
+            assertEquals(paused, pauser.getStep(), context + "no step runs while paused: " + app.describe());
             assertTrue(List.of("device", "host").contains(pauser.getDeviceStaging()),
                     context + "the pause's checkpoint holds device state: " + pauser.getDeviceStaging());
 

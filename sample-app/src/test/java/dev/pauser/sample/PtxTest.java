@@ -4,15 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -51,7 +48,7 @@ class PtxTest {
 
     @Test
     void theCommittedPtxIsExactlyWhatMakePtxGeneratesFromTheSource(@TempDir Path dir) throws Exception {
-        Output version = run(dir, "nvcc", "--version");
+        ToolRun version = ToolRun.run(dir, "nvcc", "--version");
         assumeTrue(version != null && version.exit() == 0, "nvcc is not on the PATH");
         String nvcc = version.text();
         String committed = Files.readString(COMMITTED, StandardCharsets.UTF_8);
@@ -61,7 +58,8 @@ class PtxTest {
                 + "'; this nvcc makes different text:\n" + nvcc);
 
         Path regenerated = dir.resolve("mlp_kernels.ptx");
-        Output made = run(dir, CUDA_DIR.resolve("make-ptx.sh").toAbsolutePath().toString(), regenerated.toString());
+        String script = CUDA_DIR.resolve("make-ptx.sh").toAbsolutePath().toString();
+        ToolRun made = ToolRun.run(dir, script, regenerated.toString());
         assertTrue(made != null && made.exit() == 0, "make-ptx.sh failed: " + made);
         List<String> want = Files.readAllLines(regenerated, StandardCharsets.UTF_8);
         List<String> have = committed.lines().toList();
@@ -78,24 +76,5 @@ class PtxTest {
         byte[] ptx = CudaTrainer.ptx();
         assertEquals(0, ptx[ptx.length - 1], "NUL-terminated for cuModuleLoadData");
         return new String(ptx, 0, ptx.length - 1, StandardCharsets.US_ASCII);
-    }
-
-    /** A command's exit status and output (standard output and error together). */
-    private record Output(int exit, String text) {
-    }
-
-    /** Runs {@code command} to its end; null where it can't be started (not installed). */
-    private static Output run(Path dir, String... command) throws Exception {
-        Path log = dir.resolve("command.log");
-        Process p;
-        try {
-            p = new ProcessBuilder(new ArrayList<>(List.of(command))).redirectErrorStream(true)
-                    .redirectOutput(log.toFile()).start();
-        } catch (IOException e) {
-            return null;
-        }
-        p.getOutputStream().close();
-        assertTrue(p.waitFor(5, TimeUnit.MINUTES), String.join(" ", command) + " still running after 5 minutes");
-        return new Output(p.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
     }
 }
