@@ -115,22 +115,24 @@ __global__ void bias_grad(const float* dz, float* db, int batch, int out) {
 }
 
 // The gradient through a layer and the ReLU below it: dz_prev[b][i] = (dz W^T)[b][i] where z_prev[b][i] > 0, else 0.
-// One thread per element of dz_prev [batch][in].
+// One thread per element of dz_prev [batch][in], neighbouring threads on neighbouring rows b of the same i: a warp
+// then reads each W[i][o] once for all its threads, and dz (one batch of rows) stays in cache.
 __global__ void input_grad(const float* dz, const float* W, const float* z_prev, float* dz_prev, int batch, int in,
                            int out) {
     int idx = blockIdx.x * blockDim.x + threadIdx.x;
     if (idx >= batch * in) {
         return;
     }
-    int b = idx / in;
-    int i = idx - b * in;
+    int i = idx / batch;
+    int b = idx - i * batch;
     const float* d = dz + (long long) b * out;
     const float* w = W + (long long) i * out;
     float s = 0.0f;
     for (int o = 0; o < out; o++) {
         s += d[o] * w[o];
     }
-    dz_prev[idx] = z_prev[idx] > 0.0f ? s : 0.0f;
+    long long at = (long long) b * in + i;
+    dz_prev[at] = z_prev[at] > 0.0f ? s : 0.0f;
 }
 
 // Adam on n parameters, with the step's alpha = lr sqrt(1 - beta2^t) / (1 - beta1^t) computed by the caller:
