@@ -22,6 +22,9 @@ trap 'rm -rf "$work"' EXIT
 
 nvcc -ptx -arch=compute_75 -o "$work/nvcc.ptx" "$here/mlp_kernels.cu"
 sed -E 's/^\.version [0-9]+\.[0-9]+$/.version 8.0/' "$work/nvcc.ptx" > "$work/mlp_kernels.ptx"
-grep -qx '.version 8.0' "$work/mlp_kernels.ptx" || { echo "make-ptx.sh: no .version line in nvcc's output" >&2; exit 1; }
+if ! grep -qx '.version 8.0' "$work/mlp_kernels.ptx"; then
+    echo "make-ptx.sh: no .version line in nvcc's output" >&2
+    exit 1
+fi
 ptxas -arch=sm_75 -o "$work/check.cubin" "$work/mlp_kernels.ptx"
 cp "$work/mlp_kernels.ptx" "$out"

@@ -123,14 +123,24 @@ public final class CudaTrainer implements Trainer {
         }
     }
 
+    /** The network, its Adam moments and the data don't fit in the GPU's memory: the message says so, one line. */
+    static final class OutOfDeviceMemory extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        OutOfDeviceMemory(String message) {
+            super(message);
+        }
+    }
+
     /**
      * A trainer on CUDA device 0 (choose another with {@code CUDA_VISIBLE_DEVICES}) at step 0, its kernels loaded and
      * its data on the device.
      *
      * @throws CudaUnavailable where the driver (libcuda.so.1) or a device is missing, or the driver cannot load the
      *     kernels
+     * @throws OutOfDeviceMemory where the device memory the options need is more than the GPU has free
      */
-    static CudaTrainer open(Options options) throws CudaUnavailable {
+    static CudaTrainer open(Options options) throws CudaUnavailable, OutOfDeviceMemory {
         CUdevice device = new CUdevice();
         CUmodule module = new CUmodule();
         try {
@@ -157,7 +167,16 @@ public final class CudaTrainer implements Trainer {
             throw new CudaUnavailable("the driver can't load the kernels' PTX (ISA 8.0, compute_75; it needs a driver"
                     + " for CUDA 12.0 or newer and a Turing or newer GPU): " + e.getMessage());
         }
-        return new CudaTrainer(options, device, module);
+        try {
+            return new CudaTrainer(options, device, module);
+        } catch (CudaException e) {
+            if (!"CUDA_ERROR_OUT_OF_MEMORY".equals(e.getMessage())) {
+                throw e;
+            }
+            throw new OutOfDeviceMemory("the network, its Adam moments and the data need more GPU memory than device 0"
+                    + " has free (CUDA_ERROR_OUT_OF_MEMORY): use a smaller --hidden, --layers, --batch, --train-rows"
+                    + " or --test-rows");
+        }
     }
 
     private CudaTrainer(Options options, CUdevice device, CUmodule module) {

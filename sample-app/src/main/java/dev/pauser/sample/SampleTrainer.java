@@ -353,9 +353,12 @@ public final class SampleTrainer implements Trainer {
      * the end trains nothing.
      *
      * @throws CudaTrainer.CudaUnavailable for {@code --device cuda} where no NVIDIA GPU and driver can be used
+     * @throws CudaTrainer.OutOfDeviceMemory for {@code --device cuda} where the GPU's free memory is too small
      */
     static void run(Options options, PrintStream out) throws Exception {
-        try (Trainer trainer = options.device().equals("cuda") ? CudaTrainer.open(options) : new SampleTrainer(options)) {
+        try (Trainer trainer = options.device().equals("cuda")
+                ? CudaTrainer.open(options)
+                : new SampleTrainer(options)) {
             out.println("sample-app: " + options.describe() + " parameters=" + trainer.parameterCount());
             long logEvery = options.logEvery();
             long sinceRun = 0;
@@ -380,8 +383,8 @@ public final class SampleTrainer implements Trainer {
     }
 
     /**
-     * Exit status: 0 done, 2 bad options (one line on standard error, then the usage) or {@code --device cuda} without
-     * a usable NVIDIA GPU (one line on standard error).
+     * Exit status: 0 done, 2 bad options (one line on standard error, then the usage), or {@code --device cuda} without
+     * a usable NVIDIA GPU or with too little GPU memory for the options (one line on standard error).
      */
     public static void main(String[] args) throws Exception {
         Options options;
@@ -400,6 +403,9 @@ public final class SampleTrainer implements Trainer {
             run(options, System.out);
         } catch (CudaTrainer.CudaUnavailable e) {
             System.err.println("sample-app: --device cuda needs an NVIDIA GPU and its driver: " + e.getMessage());
+            System.exit(2);
+        } catch (CudaTrainer.OutOfDeviceMemory e) {
+            System.err.println("sample-app: " + e.getMessage());
             System.exit(2);
         }
     }
