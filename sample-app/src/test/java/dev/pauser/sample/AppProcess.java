@@ -1,10 +1,14 @@
 package dev.pauser.sample;
 
+import static org.junit.jupiter.api.Assertions.fail;
+
 import dev.pauser.testkit.ChildJvmCommand;
 import dev.pauser.testkit.ChildJvmProcess;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The sample app in a child JVM, started as a user starts it: {@code java [-javaagent:pauser.jar=options] -jar
@@ -66,6 +70,33 @@ final class AppProcess extends ChildJvmProcess {
             command.agent(agentOptions.isEmpty() ? null : agentOptions);
         }
         return new AppProcess(command);
+    }
+
+    /** The agent's line when it restores a checkpoint: group 3 is the step. */
+    static final Pattern RESUMING = Pattern.compile("pauser: resuming from (\\S+)/ckpt-(\\d{12}) at step (\\d+)");
+
+    /** A run's two result lines: its test accuracy and its final-weights hash. */
+    record Result(String accuracy, String sha256) {
+    }
+
+    /** The two last lines of standard output, which must be exactly the two result lines. */
+    Result result() {
+        List<String> out = stdout();
+        if (out.size() < 2) {
+            fail("no result lines: " + describe());
+        }
+        String accuracy = out.get(out.size() - 2);
+        String sha = out.get(out.size() - 1);
+        if (!accuracy.matches("accuracy=[01]\\.\\d+") || !sha.matches("final-weights-sha256=[0-9a-f]{64}")) {
+            fail("the last two lines of standard output are not the result lines: " + describe());
+        }
+        return new Result(accuracy.substring("accuracy=".length()), sha.substring("final-weights-sha256=".length()));
+    }
+
+    /** The step the agent said it resumes at; 0 if it said nothing of resuming. */
+    long resumedAt() {
+        Matcher m = RESUMING.matcher(output());
+        return m.find() ? Long.parseLong(m.group(3)) : 0;
     }
 
     /** The agent's MXBean in the child. */

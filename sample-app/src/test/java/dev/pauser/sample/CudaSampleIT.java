@@ -3,7 +3,6 @@ package dev.pauser.sample;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.pauser.testkit.ChildJvmProcess;
@@ -34,16 +33,11 @@ class CudaSampleIT {
     private static final long EVERY = 100;
     private static final Duration WAIT = Duration.ofSeconds(120);
     private static final String NO_GPU = "sample-app: --device cuda needs an NVIDIA GPU and its driver: ";
-    private static final Pattern RESUMING =
-            Pattern.compile("pauser: resuming from (\\S+)/ckpt-(\\d{12}) at step (\\d+)");
     private static final Pattern PARAMETERS = Pattern.compile("^sample-app: steps=.* device=cuda parameters=(\\d+)$");
     private static final long SEED = Long.getLong("pauser.test.seed", System.nanoTime());
 
     /** The uninterrupted GPU run without the agent, made by the first test that needs it. */
-    private static Result uninterrupted;
-
-    record Result(String accuracy, String sha256) {
-    }
+    private static AppProcess.Result uninterrupted;
 
     @Test
     void withoutAUsableGpuItSaysWhyInOneLineOnStandardErrorAndExitsWith2() throws Exception {
@@ -72,7 +66,7 @@ class CudaSampleIT {
     @Test
     void killedWithKill9AndStartedAgainUnderTheAgentEndsWithTheUninterruptedWeights(@TempDir Path dir)
             throws Exception {
-        Result expected = uninterrupted();
+        AppProcess.Result expected = uninterrupted();
         long killAt = 200 + new Random(SEED).nextInt(700); // 200..899: at least 600 steps (over a second) remain
         String agent = "dir=" + dir + ",every=" + EVERY;
         String context = "seed " + SEED + ", kill at step " + killAt + "\n";
@@ -90,13 +84,12 @@ class CudaSampleIT {
         }
         try (AppProcess again = AppProcess.start(agent, ARGS)) {
             assertEquals(0, again.awaitExit(WAIT), context + again.describe());
-            Matcher m = RESUMING.matcher(again.output());
-            assertTrue(m.find(), context + "resumes from a checkpoint: " + again.describe());
-            long resumedAt = Long.parseLong(m.group(3));
+            long resumedAt = again.resumedAt();
+            assertTrue(resumedAt > 0, context + "resumes from a checkpoint: " + again.describe());
             String where = context + "last durable checkpoint at " + durable + ", resumed at " + resumedAt + ": "
                     + again.describe();
             assertTrue(resumedAt >= durable && resumedAt < STEPS, where);
-            assertEquals(expected, result(again), where);
+            assertEquals(expected, again.result(), where);
             System.out.println("CudaSampleIT: " + context.trim() + ": resumed at step " + resumedAt);
         }
     }
@@ -104,7 +97,7 @@ class CudaSampleIT {
     @Test
     void pausedWithReleaseGpuOnPauseGivesTheStateMemoryBackAndResumesToTheUninterruptedWeights(@TempDir Path dir)
             throws Exception {
-        Result expected = uninterrupted();
+        AppProcess.Result expected = uninterrupted();
         long pauseAt = 200 + new Random(SEED + 1).nextInt(700); // 200..899
         String context = "seed " + SEED + ", pause at step " + pauseAt + "\n";
         try (AppProcess app = AppProcess.start("dir=" + dir + ",releaseGpuOnPause=true", ARGS)) {
@@ -127,17 +120,17 @@ class CudaSampleIT {
             assertEquals(0, pauser.getDeviceBytesReleased(), context + app.describe());
             assertEquals("", pauser.getDeviceReleaseError(), context + app.describe());
             assertEquals(0, app.awaitExit(WAIT), context + app.describe());
-            assertEquals(expected, result(app), context + "paused at step " + paused + ": " + app.describe());
+            assertEquals(expected, app.result(), context + "paused at step " + paused + ": " + app.describe());
         }
     }
 
     /** The GPU run without the agent, once per test run; skips the calling test where no GPU is usable. */
-    private static synchronized Result uninterrupted() throws Exception {
+    private static synchronized AppProcess.Result uninterrupted() throws Exception {
         assumeTrue(CudaDevices.usable(), "no usable CUDA device here: " + CudaDevices.availability());
         if (uninterrupted == null) {
             try (AppProcess app = AppProcess.start(null, ARGS)) {
                 assertEquals(0, app.awaitExit(WAIT), app.describe());
-                uninterrupted = result(app);
+                uninterrupted = app.result();
                 System.out.println("CudaSampleIT: uninterrupted GPU run without the agent: " + uninterrupted + " in "
                         + app.elapsedMillis() + " ms");
             }
@@ -150,17 +143,4 @@ class CudaSampleIT {
                 .map(l -> l.substring(ChildJvmProcess.STANDARD_ERROR_PREFIX.length())).toList();
     }
 
-    /** The two last lines of standard output, which must be exactly the two result lines. */
-    private static Result result(AppProcess app) {
-        List<String> out = app.stdout();
-        if (out.size() < 2) {
-            fail("no result lines: " + app.describe());
-        }
-        String accuracy = out.get(out.size() - 2);
-        String sha = out.get(out.size() - 1);
-        if (!accuracy.matches("accuracy=[01]\\.\\d+") || !sha.matches("final-weights-sha256=[0-9a-f]{64}")) {
-            fail("the last two lines of standard output are not the result lines: " + app.describe());
-        }
-        return new Result(accuracy.substring("accuracy=".length()), sha.substring("final-weights-sha256=".length()));
-    }
 }
