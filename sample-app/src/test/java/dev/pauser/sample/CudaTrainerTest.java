@@ -85,10 +85,13 @@ class CudaTrainerTest {
             while (cpu.step < o.steps()) {
                 cpu.trainStep();
                 gpu.trainStep();
-                double tolerance = 1e-3 * Math.max(1, Math.abs(cpu.lastLoss()));
+                // Other summation orders round differently, and Adam (which divides by the gradients' size) lets a
+                // few near-zero gradients of opposite rounding move their weights apart; the loss, over all of them,
+                // stays close. A wrong gradient or update moves it away within a few dozen steps.
+                double tolerance = 5e-3 * Math.abs(cpu.lastLoss());
                 assertEquals(cpu.lastLoss(), gpu.lastLoss(), tolerance, "loss at step " + cpu.step);
             }
-            assertEquals(cpu.testAccuracy(), gpu.testAccuracy(), 0.01, "test accuracy after " + o.steps() + " steps");
+            assertEquals(cpu.testAccuracy(), gpu.testAccuracy(), 0.02, "test accuracy after " + o.steps() + " steps");
             assertTrue(gpu.testAccuracy() > 0.5, "it learns: " + gpu.testAccuracy());
         }
     }
