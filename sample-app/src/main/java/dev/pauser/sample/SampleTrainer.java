@@ -30,7 +30,7 @@ import java.util.Random;
  * function of the options, and evaluation reads the parameters only. So a run restored from a snapshot of those fields taken between two steps goes on exactly as
  * the uninterrupted run would have.
  */
-public final class SampleTrainer implements AutoCloseable {
+public final class SampleTrainer implements Trainer {
 
     // ---- training state: all of it, and only trainStep() changes it ----
 
@@ -141,7 +141,8 @@ public final class SampleTrainer implements AutoCloseable {
      * check or at this method's entry).
      */
     @TrainStep
-    void trainStep() throws OrtException, InterruptedException {
+    @Override
+    public void trainStep() throws OrtException, InterruptedException {
         if (step >= options.steps()) {
             return;
         }
@@ -182,7 +183,8 @@ public final class SampleTrainer implements AutoCloseable {
     }
 
     /** The fraction of test rows classified correctly by the current parameters. Reads the state, changes nothing. */
-    double testAccuracy() throws OrtException {
+    @Override
+    public double testAccuracy() throws OrtException {
         Map<String, OnnxTensor> inputs = new LinkedHashMap<>();
         try {
             inputs.put("x", OnnxTensor.createTensor(env, FloatBuffer.wrap(data.testX),
@@ -202,16 +204,42 @@ public final class SampleTrainer implements AutoCloseable {
         }
     }
 
-    /** The loss of the last step run in this JVM (NaN before the first): for progress lines only. */
-    double lastLoss() {
+    @Override
+    public double lastLoss() {
         return lastLoss;
     }
 
+    @Override
+    public long step() {
+        return step;
+    }
+
+    @Override
+    public long epoch() {
+        return epoch;
+    }
+
+    @Override
+    public long stepsRunHere() {
+        return stepsRunHere;
+    }
+
+    @Override
+    public int parameterCount() {
+        return layout.totalSize;
+    }
+
+    /** The hash of {@link #params} (see {@link Trainer#weightsSha256}). */
+    @Override
+    public String weightsSha256() {
+        return sha256(params);
+    }
+
     /**
-     * SHA-256 over all parameters as float32 little-endian, in the order of {@link #params}: layer by layer (input
-     * side first), each layer's weights row-major {@code [in][out]}, then its bias.
+     * SHA-256 over {@code params} as float32 little-endian, in their order (the order of the flat layout: layer by
+     * layer, input side first, each layer's weights row-major {@code [in][out]}, then its bias).
      */
-    String weightsSha256() {
+    static String sha256(float[] params) {
         MessageDigest sha;
         try {
             sha = MessageDigest.getInstance("SHA-256");
@@ -309,7 +337,8 @@ public final class SampleTrainer implements AutoCloseable {
         return OnnxTensor.createTensor(env, FloatBuffer.wrap(array, t.offset(), t.size()).slice(), t.shape());
     }
 
-    private static void shuffle(int[] a, Random rng) {
+    /** Fisher-Yates with {@code rng}: the shuffle of every device, so a seed gives the same batches everywhere. */
+    static void shuffle(int[] a, Random rng) {
         for (int i = a.length - 1; i > 0; i--) {
             int j = rng.nextInt(i + 1);
             int tmp = a[i];
@@ -319,26 +348,32 @@ public final class SampleTrainer implements AutoCloseable {
     }
 
     /**
-     * Trains until {@code step} reaches {@code --steps}, then prints the two result lines. The loop reads the state,
-     * so a run whose state was restored at step k goes on from k, and one restored at the end trains nothing.
+     * Trains until {@code step} reaches {@code --steps} on the device of {@code --device}, then prints the two result
+     * lines. The loop reads the state, so a run whose state was restored at step k goes on from k, and one restored at
+     * the end trains nothing.
+     *
+     * @throws CudaTrainer.CudaUnavailable for {@code --device cuda} where no NVIDIA GPU and driver can be used
+     * @throws CudaTrainer.OutOfDeviceMemory for {@code --device cuda} where the GPU's free memory is too small
      */
-    static void run(Options options, PrintStream out) throws OrtException, InterruptedException {
-        try (SampleTrainer trainer = new SampleTrainer(options)) {
-            out.println("sample-app: " + options.describe() + " parameters=" + trainer.layout.totalSize);
+    static void run(Options options, PrintStream out) throws Exception {
+        try (Trainer trainer = options.device().equals("cuda")
+                ? CudaTrainer.open(options)
+                : new SampleTrainer(options)) {
+            out.println("sample-app: " + options.describe() + " parameters=" + trainer.parameterCount());
             long logEvery = options.logEvery();
             long sinceRun = 0;
             long sinceNanos = System.nanoTime();
-            while (trainer.step < options.steps()) {
-                long runBefore = trainer.stepsRunHere;
+            while (trainer.step() < options.steps()) {
+                long runBefore = trainer.stepsRunHere();
                 trainer.trainStep();
-                boolean trained = trainer.stepsRunHere > runBefore; // not when a restore found the run complete
-                if (trained && logEvery > 0 && (trainer.step % logEvery == 0 || trainer.step == options.steps())) {
+                boolean trained = trainer.stepsRunHere() > runBefore; // not when a restore found the run complete
+                if (trained && logEvery > 0 && (trainer.step() % logEvery == 0 || trainer.step() == options.steps())) {
                     long now = System.nanoTime();
-                    double rate = (trainer.stepsRunHere - sinceRun) / Math.max(1e-9, (now - sinceNanos) / 1e9);
+                    double rate = (trainer.stepsRunHere() - sinceRun) / Math.max(1e-9, (now - sinceNanos) / 1e9);
                     out.printf(Locale.ROOT, "step %d/%d epoch %d loss %.6f test-accuracy %.4f steps/s %.1f%n",
-                            trainer.step, options.steps(), trainer.epoch, trainer.lastLoss(), trainer.testAccuracy(),
-                            rate);
-                    sinceRun = trainer.stepsRunHere;
+                            trainer.step(), options.steps(), trainer.epoch(), trainer.lastLoss(),
+                            trainer.testAccuracy(), rate);
+                    sinceRun = trainer.stepsRunHere();
                     sinceNanos = System.nanoTime();
                 }
             }
@@ -347,7 +382,10 @@ public final class SampleTrainer implements AutoCloseable {
         }
     }
 
-    /** Exit status: 0 done, 2 bad options (one line on standard error, then the usage). */
+    /**
+     * Exit status: 0 done, 2 bad options (one line on standard error, then the usage), or {@code --device cuda} without
+     * a usable NVIDIA GPU or with too little GPU memory for the options (one line on standard error).
+     */
     public static void main(String[] args) throws Exception {
         Options options;
         try {
@@ -361,6 +399,14 @@ public final class SampleTrainer implements AutoCloseable {
             System.exit(2);
             return;
         }
-        run(options, System.out);
+        try {
+            run(options, System.out);
+        } catch (CudaTrainer.CudaUnavailable e) {
+            System.err.println("sample-app: --device cuda needs an NVIDIA GPU and its driver: " + e.getMessage());
+            System.exit(2);
+        } catch (CudaTrainer.OutOfDeviceMemory e) {
+            System.err.println("sample-app: " + e.getMessage());
+            System.exit(2);
+        }
     }
 }

@@ -24,7 +24,7 @@ class CommandLineTest {
         "--steps,ten|sample-app: bad value 'ten' for --steps: expected a whole number",
         "--batch,0|sample-app: bad value '0' for --batch: expected 1 or more",
         "--lr,-1|sample-app: bad value '-1' for --lr: expected a positive number",
-        "--device,cuda|sample-app: bad value 'cuda' for --device: only cpu is supported: this sample has no CUDA path",
+        "--device,tpu|sample-app: bad value 'tpu' for --device: expected cpu or cuda",
     })
     void aBadOptionExitsWithTwoAndOneLineThenTheUsage(String args, String expectedError) throws Exception {
         Child c = runChild(args.split(","));

@@ -3,7 +3,6 @@ package dev.pauser.sample;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,24 +30,19 @@ class SampleAppIT {
             "--steps", Long.toString(STEPS), "--step-delay-ms", "2", "--log-every", "100");
     private static final long EVERY = 100;
     private static final Duration WAIT = Duration.ofSeconds(120);
-    private static final Pattern RESUMING =
-            Pattern.compile("pauser: resuming from (\\S+)/ckpt-(\\d{12}) at step (\\d+)");
     private static final Pattern PROGRESS = Pattern.compile("^step \\d+/\\d+ ");
 
     private static final long SEED = Long.getLong("pauser.test.seed", System.nanoTime());
 
     /** The uninterrupted run without the agent: hash H and accuracy A. */
-    private static Result uninterrupted;
-
-    record Result(String accuracy, String sha256) {
-    }
+    private static AppProcess.Result uninterrupted;
 
     @BeforeAll
     static void uninterruptedRunWithoutTheAgent() throws Exception {
         System.out.println("SampleAppIT: seed " + SEED + " (rerun with -Dpauser.test.seed=" + SEED + ")");
         try (AppProcess app = AppProcess.start(null, ARGS)) {
             assertEquals(0, app.awaitExit(WAIT), app.describe());
-            uninterrupted = result(app);
+            uninterrupted = app.result();
             assertFalse(app.output().contains("pauser"), "no agent, no agent output: " + app.describe());
             System.out.println("SampleAppIT: uninterrupted run without the agent: " + uninterrupted + " in "
                     + app.elapsedMillis() + " ms");
@@ -80,7 +74,7 @@ class SampleAppIT {
                 app.signal("KILL");
                 assertEquals(137, app.awaitExit(WAIT), context + app.describe());
                 if (resumes.isEmpty()) {
-                    assertEquals(0, resumedAt(app), context + "a fresh start: " + app.describe());
+                    assertEquals(0, app.resumedAt(), context + "a fresh start: " + app.describe());
                 }
                 assertFalse(app.stdout().stream().anyMatch(l -> l.startsWith("final-weights-sha256=")),
                         context + "killed before the end: " + app.describe());
@@ -88,7 +82,7 @@ class SampleAppIT {
 
                 // The same command again.
                 app = AppProcess.start(agent, ARGS);
-                long resumedAt = Long.parseLong(app.awaitLine(RESUMING.pattern(), WAIT).group(3));
+                long resumedAt = Long.parseLong(app.awaitLine(AppProcess.RESUMING.pattern(), WAIT).group(3));
                 app.awaitLine("^sample-app: steps=", WAIT); // main has started: attach (next turn) is safe
                 String where = context + "killed at step " + stepBeforeKill + ", last durable checkpoint at "
                         + durable + ": " + app.describe();
@@ -98,7 +92,7 @@ class SampleAppIT {
                 resumes.add(resumedAt);
             }
             assertEquals(0, app.awaitExit(WAIT), context + app.describe());
-            assertEquals(uninterrupted, result(app), context + "resumed at " + resumes + ": " + app.describe());
+            assertEquals(uninterrupted, app.result(), context + "resumed at " + resumes + ": " + app.describe());
         } finally {
             app.close();
         }
@@ -142,12 +136,12 @@ class SampleAppIT {
         }
         try (AppProcess restart = AppProcess.start(agent, ARGS)) {
             assertEquals(0, restart.awaitExit(WAIT), context + restart.describe());
-            long resumedAt = resumedAt(restart);
+            long resumedAt = restart.resumedAt();
             String where = context + "paused at step " + paused + ", stopped at step " + stopped + ": "
                     + restart.describe();
             assertTrue(resumedAt >= paused, where);
             assertEquals(stopped, resumedAt, "resumes from the checkpoint SIGTERM wrote: " + where);
-            assertEquals(uninterrupted, result(restart), where);
+            assertEquals(uninterrupted, restart.result(), where);
             System.out.println("SampleAppIT: " + context.trim() + ": paused at " + paused + ", stopped at " + stopped
                     + ", resumed at " + resumedAt);
         }
@@ -155,16 +149,16 @@ class SampleAppIT {
 
     @Test
     void defaultsReach90PercentAndTheSameWeightsWithAndWithoutTheAgent(@TempDir Path dir) throws Exception {
-        Result plain;
+        AppProcess.Result plain;
         try (AppProcess app = AppProcess.start(null, List.of())) {
             assertEquals(0, app.awaitExit(WAIT), app.describe());
-            plain = result(app);
+            plain = app.result();
             System.out.println("SampleAppIT: defaults without the agent: " + plain + " in " + app.elapsedMillis()
                     + " ms");
         }
         try (AppProcess app = AppProcess.start("dir=" + dir, List.of())) {
             assertEquals(0, app.awaitExit(WAIT), app.describe());
-            Result withAgent = result(app);
+            AppProcess.Result withAgent = app.result();
             assertEquals(plain, withAgent, app.describe());
             assertTrue(Double.parseDouble(withAgent.accuracy()) >= 0.9, "accuracy with the defaults: " + app.describe());
             System.out.println("SampleAppIT: defaults with the agent: " + withAgent + " in " + app.elapsedMillis()
@@ -178,15 +172,15 @@ class SampleAppIT {
         long firstMillis;
         try (AppProcess app = AppProcess.start(agent, ARGS)) {
             assertEquals(0, app.awaitExit(WAIT), app.describe());
-            assertEquals(uninterrupted, result(app), "uninterrupted under the agent: " + app.describe());
+            assertEquals(uninterrupted, app.result(), "uninterrupted under the agent: " + app.describe());
             firstMillis = app.elapsedMillis();
         }
         try (AppProcess again = AppProcess.start(agent, ARGS)) {
             assertEquals(0, again.awaitExit(WAIT), again.describe());
-            assertEquals(STEPS, resumedAt(again), "resumes from the final checkpoint: " + again.describe());
+            assertEquals(STEPS, again.resumedAt(), "resumes from the final checkpoint: " + again.describe());
             assertFalse(again.stdout().stream().anyMatch(l -> PROGRESS.matcher(l).find()),
                     "trains nothing more: " + again.describe());
-            assertEquals(uninterrupted, result(again), again.describe());
+            assertEquals(uninterrupted, again.result(), again.describe());
             System.out.println("SampleAppIT: finished run " + firstMillis + " ms, started again "
                     + again.elapsedMillis() + " ms");
         }
@@ -195,30 +189,12 @@ class SampleAppIT {
         // labelled step STEPS + 1, and this start resumes from that one. The state in it is still the finished run's.
         try (AppProcess third = AppProcess.start(agent, ARGS)) {
             assertEquals(0, third.awaitExit(WAIT), third.describe());
-            assertTrue(resumedAt(third) >= STEPS, "resumes from a final checkpoint: " + third.describe());
+            assertTrue(third.resumedAt() >= STEPS, "resumes from a final checkpoint: " + third.describe());
             assertFalse(third.stdout().stream().anyMatch(l -> PROGRESS.matcher(l).find()),
                     "trains nothing more: " + third.describe());
-            assertEquals(uninterrupted, result(third), third.describe());
+            assertEquals(uninterrupted, third.result(), third.describe());
         }
     }
 
-    /** The step the agent said it resumes at; 0 if it said nothing of resuming. */
-    private static long resumedAt(AppProcess app) {
-        Matcher m = RESUMING.matcher(app.output());
-        return m.find() ? Long.parseLong(m.group(3)) : 0;
-    }
 
-    /** The two last lines of standard output, which must be exactly the two result lines. */
-    private static Result result(AppProcess app) {
-        List<String> out = app.stdout();
-        if (out.size() < 2) {
-            fail("no result lines: " + app.describe());
-        }
-        String accuracy = out.get(out.size() - 2);
-        String sha = out.get(out.size() - 1);
-        if (!accuracy.matches("accuracy=[01]\\.\\d+") || !sha.matches("final-weights-sha256=[0-9a-f]{64}")) {
-            fail("the last two lines of standard output are not the result lines: " + app.describe());
-        }
-        return new Result(accuracy.substring("accuracy=".length()), sha.substring("final-weights-sha256=".length()));
-    }
 }
