@@ -329,6 +329,8 @@ public final class JCudaDevice implements DeviceMemory {
         jcuda.check(cuCtxGetDevice, "", device);
         int ordinal = (int) jcuda.nativePointer(device);
         Object location = JCudaDriverCalls.invoke(newLocation, CU_MEM_LOCATION_TYPE_DEVICE, ordinal);
+        // JCuda 12.0.0's JNI reads allocFlags at the flag class's field offsets but in this object, so on HotSpot the
+        // driver gets usage = 1 (the low half of type); nothing set here can change that.
         Object prop = newObject(newAllocationProp);
         JCudaDriverCalls.set(setPropType, prop, CU_MEM_ALLOCATION_TYPE_PINNED);
         JCudaDriverCalls.set(setPropLocation, prop, location);
