@@ -15,9 +15,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * <ul>
  * <li>Addresses: a {@code CUdeviceptr} or runtime-API {@code Pointer} holds its address in
  *     {@code NativePointerObject.nativePointer} plus {@code Pointer.byteOffset}, both private fields of JCuda.</li>
- * <li>Lookup: {@code cuPointerGetAttribute} (memory type, context, device ordinal) and {@code cuMemGetAddressRange}.
- *     With unified addressing (every 64-bit CUDA platform) this answers for runtime-API allocations too, and no
- *     context needs to be current.</li>
+ * <li>Lookup: {@code cuPointerGetAttribute} (memory type, context, device ordinal; no context needs to be current)
+ *     and {@code cuMemGetAddressRange} (in the allocation's context, pushed for the call where needed). With unified
+ *     addressing (every 64-bit CUDA platform) this answers for runtime-API allocations too.</li>
  * <li>Allocation at an address: the virtual-memory API ({@code cuMemAddressReserve} with the address as hint,
  *     {@code cuMemCreate}, {@code cuMemMap}, {@code cuMemSetAccess}). Such a mapping is remembered (process-wide, by
  *     address) so that {@link #free} unmaps it, releases its physical memory and frees its address range, and
@@ -47,6 +47,8 @@ public final class JCudaDevice implements DeviceMemory {
     private static final Map<Long, Mapping> MAPPINGS = new ConcurrentHashMap<>();
 
     private final JCudaDriverCalls jcuda;
+    /** Primary contexts retained for memory that belongs to no context, by device ordinal. */
+    private final Map<Integer, Long> primaryContexts = new ConcurrentHashMap<>();
     private final Call cuInit;
     private final Call cuDeviceGetCount;
     private final Call cuPointerGetAttribute;
@@ -229,9 +231,6 @@ public final class JCudaDevice implements DeviceMemory {
         if (memoryType[0] != CU_MEMORYTYPE_DEVICE) {
             return null; // page-locked host memory, or a CUDA array
         }
-        Object base = newObject(newDevicePointer);
-        long[] size = new long[1];
-        jcuda.check(cuMemGetAddressRange, "0x" + Long.toHexString(address), base, size, ptr);
         int[] ordinal = new int[1];
         jcuda.check(cuPointerGetAttribute, "device of 0x" + Long.toHexString(address), pointerTo(ordinal),
                 CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL, ptr);
@@ -242,10 +241,13 @@ public final class JCudaDevice implements DeviceMemory {
             // the one the runtime API and most apps work in (retained for the life of the JVM, as the app holds it).
             context[0] = primaryContext(ordinal[0]);
         }
-        return new Allocation(jcuda.nativePointer(base), size[0], new DeviceContext(context[0], ordinal[0]));
+        DeviceContext owner = new DeviceContext(context[0], ordinal[0]);
+        // Pointer attributes need no context; cuMemGetAddressRange wants one current (Pauser's threads have none).
+        Object base = newObject(newDevicePointer);
+        long[] size = new long[1];
+        inContext(owner, () -> jcuda.check(cuMemGetAddressRange, "0x" + Long.toHexString(address), base, size, ptr));
+        return new Allocation(jcuda.nativePointer(base), size[0], owner);
     }
-
-    private final Map<Integer, Long> primaryContexts = new ConcurrentHashMap<>();
 
     private long primaryContext(int ordinal) throws DeviceException {
         Long known = primaryContexts.get(ordinal);
@@ -325,9 +327,7 @@ public final class JCudaDevice implements DeviceMemory {
             throw new IllegalArgumentException("allocateAt needs a positive size, not " + bytes);
         }
         long context = currentContext();
-        Object device = newObject(newDevice);
-        jcuda.check(cuCtxGetDevice, "", device);
-        int ordinal = (int) jcuda.nativePointer(device);
+        int ordinal = currentDevice();
         Object location = JCudaDriverCalls.invoke(newLocation, CU_MEM_LOCATION_TYPE_DEVICE, ordinal);
         // JCuda 12.0.0's JNI reads allocFlags at the flag class's field offsets but in this object, so on HotSpot the
         // driver gets usage = 1 (the low half of type); nothing set here can change that.
@@ -404,32 +404,30 @@ public final class JCudaDevice implements DeviceMemory {
         }
         // cuMemAllocHost allocates in the current context; with none current, in device 0's primary context,
         // retained until the buffer is freed (releasing it earlier would free the buffer with the context).
-        long context = currentContext();
-        int retained = -1; // device ordinal whose primary context this buffer holds, or -1
-        if (context == 0) {
-            context = primaryContextRetainedForPinned(0);
-            retained = 0;
-        }
+        long current = currentContext();
+        boolean retained = current == 0;
+        DeviceContext owner = retained ? new DeviceContext(primaryContextRetainedForPinned(0), 0)
+                : new DeviceContext(current, currentDevice());
         Object p = newObject(newPointer);
         try {
-            inContext(context, retained, () -> jcuda.check(cuMemAllocHost, bytes + " bytes", p, bytes));
+            inContext(owner, () -> jcuda.check(cuMemAllocHost, bytes + " bytes", p, bytes));
         } catch (DeviceException e) {
-            if (retained >= 0) {
+            if (retained) {
                 undo(e, () -> jcuda.check(cuDevicePrimaryCtxRelease, "device 0", device(0)));
             }
             throw e;
         }
         ByteBuffer buffer = (ByteBuffer) JCudaDriverCalls.invoke(byteBufferOf, p, 0L, bytes);
-        return new Pinned(p, buffer, context, retained);
+        return new Pinned(p, buffer, owner, retained);
     }
 
     /** Runs {@code action} with {@code context} current: as it is, or entered for the call where another is. */
-    private void inContext(long context, int device, DeviceAction action) throws DeviceException {
-        if (currentContext() == context) {
+    private void inContext(DeviceContext context, DeviceAction action) throws DeviceException {
+        if (currentContext() == context.handle()) {
             action.run();
             return;
         }
-        ContextScope scope = enter(new DeviceContext(context, device));
+        ContextScope scope = enter(context);
         try {
             action.run();
         } catch (DeviceException | RuntimeException e) {
@@ -437,6 +435,13 @@ public final class JCudaDevice implements DeviceMemory {
             throw e;
         }
         scope.close();
+    }
+
+    /** The ordinal of the current context's device: {@code cuCtxGetDevice}. */
+    private int currentDevice() throws DeviceException {
+        Object device = newObject(newDevice);
+        jcuda.check(cuCtxGetDevice, "", device);
+        return (int) jcuda.nativePointer(device);
     }
 
     private long primaryContextRetainedForPinned(int ordinal) throws DeviceException {
@@ -544,14 +549,14 @@ public final class JCudaDevice implements DeviceMemory {
     private final class Pinned implements PinnedBuffer {
         private final Object pointer;
         private final ByteBuffer buffer;
-        private final long context;
-        private final int retainedPrimary;
+        private final DeviceContext owner;
+        private final boolean retainedPrimary;
         private boolean closed;
 
-        Pinned(Object pointer, ByteBuffer buffer, long context, int retainedPrimary) {
+        Pinned(Object pointer, ByteBuffer buffer, DeviceContext owner, boolean retainedPrimary) {
             this.pointer = pointer;
             this.buffer = buffer;
-            this.context = context;
+            this.owner = owner;
             this.retainedPrimary = retainedPrimary;
         }
 
@@ -566,10 +571,9 @@ public final class JCudaDevice implements DeviceMemory {
                 return;
             }
             closed = true;
-            inContext(context, Math.max(retainedPrimary, 0),
-                    () -> jcuda.check(cuMemFreeHost, buffer.capacity() + " bytes", pointer));
-            if (retainedPrimary >= 0) {
-                jcuda.check(cuDevicePrimaryCtxRelease, "device " + retainedPrimary, device(retainedPrimary));
+            inContext(owner, () -> jcuda.check(cuMemFreeHost, buffer.capacity() + " bytes", pointer));
+            if (retainedPrimary) {
+                jcuda.check(cuDevicePrimaryCtxRelease, "device " + owner.device(), device(owner.device()));
             }
         }
     }
