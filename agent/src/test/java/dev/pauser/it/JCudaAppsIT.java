@@ -80,7 +80,7 @@ class JCudaAppsIT {
     @Test
     void withJCudaButNoDriverTheReasonIsTheMissingDriver() throws Exception {
         Assumptions.assumeFalse(driverInstalled(), "this machine has libcuda.so.1: an NVIDIA driver is installed");
-        // Twice: the second answer is the cached reason, not JCuda's "Could not initialize class".
+        // Twice: the answer holds for every later field (the driver is asked once per copy of JCuda).
         assertEquals(List.of("reason: " + NO_DRIVER, "reason: " + NO_DRIVER),
                 probe(withJCuda(probeClassPath()), null));
     }
@@ -99,6 +99,17 @@ class JCudaAppsIT {
                 lib.resolve("libcuda.so.1").toString(), source.toString())), "no gcc to build the driver library");
         String reason = "reason: no CUDA device (cuInit: CUDA_ERROR_NO_DEVICE)";
         assertEquals(List.of(reason, reason), probe(withJCuda(probeClassPath()), lib));
+    }
+
+    @Test
+    void withJCudasClassesButNotItsNativesTheReasonNamesTheMissingJar() throws Exception {
+        // A fresh tmpdir: JCuda would load a copy of its library unpacked there by an earlier run.
+        Path tmp = Files.createDirectories(work.resolve("tmp"));
+        String classesOnly = String.join(File.pathSeparator, probeClassPath(),
+                ChildJvmProcess.codeSource(jcuda.driver.CUdeviceptr.class));
+        String reason = "reason: JCuda's native libraries for this platform are not on the class path (add"
+                + " org.jcuda:jcuda-natives with the classifier linux-x86_64)";
+        assertEquals(List.of(reason, reason), probe(classesOnly, null, "-Djava.io.tmpdir=" + tmp));
     }
 
     /**
@@ -146,8 +157,11 @@ class JCudaAppsIT {
     }
 
     /** Runs {@link DeviceProbeMain} without the agent; its answers. */
-    private static List<String> probe(String classPath, Path libraryPath) throws Exception {
+    private static List<String> probe(String classPath, Path libraryPath, String... jvmArgs) throws Exception {
         ChildJvm.Builder b = ChildJvm.builder().noAgent();
+        for (String a : jvmArgs) {
+            b.jvmArg(a);
+        }
         if (libraryPath != null) {
             b.env("LD_LIBRARY_PATH", libraryPath.toString());
         }
