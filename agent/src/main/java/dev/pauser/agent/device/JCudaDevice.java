@@ -2,6 +2,7 @@ package dev.pauser.agent.device;
 
 import dev.pauser.agent.device.JCudaDriverCalls.Call;
 import java.lang.invoke.MethodHandle;
+import java.lang.reflect.Array;
 import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.util.Map;
@@ -363,8 +364,8 @@ public final class JCudaDevice implements DeviceMemory {
             undo(e, () -> jcuda.check(cuMemAddressFree, what, range, size));
             throw e;
         }
-        Object access = java.lang.reflect.Array.newInstance(accessDescArray.getComponentType(), 1);
-        java.lang.reflect.Array.set(access, 0, JCudaDriverCalls.invoke(newAccessDesc, location,
+        Object access = Array.newInstance(accessDescArray.getComponentType(), 1);
+        Array.set(access, 0, JCudaDriverCalls.invoke(newAccessDesc, location,
                 CU_MEM_ACCESS_FLAGS_PROT_READWRITE));
         code = jcuda.result(cuMemSetAccess, range, size, access, 1L);
         if (code != JCudaDriverCalls.CUDA_SUCCESS) {
@@ -380,7 +381,7 @@ public final class JCudaDevice implements DeviceMemory {
 
     @Override
     public void free(long address) throws DeviceException {
-        Mapping mapping = MAPPINGS.remove(address);
+        Mapping mapping = MAPPINGS.get(address);
         Object ptr = devicePointer(address);
         if (mapping == null) {
             jcuda.check(cuMemFree, "0x" + Long.toHexString(address), ptr);
@@ -393,6 +394,7 @@ public final class JCudaDevice implements DeviceMemory {
         // freeing the range gives the addresses back for a later reservation.
         jcuda.check(cuMemUnmap, what, ptr, mapping.mapped);
         jcuda.check(cuMemRelease, what, handle);
+        MAPPINGS.remove(address); // the memory is gone; a failure before this left it mapped and known
         jcuda.check(cuMemAddressFree, what, ptr, mapping.mapped);
     }
 
