@@ -1,5 +1,6 @@
 /**
  * GPU memory behind one interface ({@link dev.pauser.agent.device.DeviceMemory}): the CUDA driver through the app's own
- * JCuda, by reflection (pauser.jar never bundles or links it), or host memory in the tests. Depends on {@code log}.
+ * JCuda, by reflection (pauser.jar never bundles or links it: {@link dev.pauser.agent.device.JCudaDevice}, found by
+ * {@link dev.pauser.agent.device.DeviceMemories#forLoader}), or host memory in the tests. Depends on {@code log}.
  */
 package dev.pauser.agent.device;
