@@ -5,6 +5,7 @@ import dev.pauser.agent.store.Crc32c;
 import dev.pauser.agent.store.Entry;
 import dev.pauser.agent.store.LoadedCheckpoint;
 import dev.pauser.agent.store.Manifest;
+import dev.pauser.agent.store.TensorEntry;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -84,6 +85,9 @@ public final class CheckpointStatus {
             return false;
         }
         for (Entry e : entries) {
+            if (e instanceof TensorEntry t && t.streamed()) {
+                return false; // a GPU field streamed from the device: its CRC is known only once written
+            }
             Integer stored = crcs.get(e.key());
             if (stored == null || stored != Crc32c.ofField(e)) {
                 return false;

@@ -125,7 +125,7 @@ final class CheckpointWriter {
         long n = 0;
         for (Entry e : entries) {
             if (e instanceof TensorEntry) {
-                n += ((TensorEntry) e).data().remaining();
+                n += ((TensorEntry) e).byteLength();
             }
         }
         return n;
