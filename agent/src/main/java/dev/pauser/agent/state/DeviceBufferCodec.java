@@ -104,6 +104,11 @@ final class DeviceBufferCodec implements Codec {
         return memory;
     }
 
+    /** The device memory once a capture or restore reached it, else null. */
+    synchronized DeviceMemory memoryIfReached() {
+        return memory;
+    }
+
     /** {@code @TrainState(dtype, shape, bytes)} of the field, checked. */
     private record Layout(DType dtype, long[] shape, long bytes) {
     }

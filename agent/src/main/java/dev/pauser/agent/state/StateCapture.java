@@ -1,6 +1,7 @@
 package dev.pauser.agent.state;
 
 import dev.pauser.agent.device.DeviceMemory;
+import dev.pauser.agent.device.DeviceRelease;
 import dev.pauser.agent.device.DeviceStaging;
 import dev.pauser.agent.store.Entry;
 import dev.pauser.agent.store.JsonEntry;
@@ -40,6 +41,36 @@ public final class StateCapture {
     public DeviceStaging.Report deviceReport() {
         DeviceStaging d = staging.deviceOrNull();
         return d == null ? new DeviceStaging.Report(DeviceStaging.Path.NONE, 0, 0) : d.report();
+    }
+
+    /**
+     * The pointer objects of the trainer's GPU fields (array elements one by one), for giving their memory back while
+     * paused; empty when it has none, or when their device memory was never reached (no capture or restore yet). Call
+     * where the steps are held.
+     */
+    public List<DeviceRelease.Target> deviceTargets(Object trainer) throws Exception {
+        List<DeviceRelease.Target> out = new ArrayList<>();
+        for (StateField f : schema.fields()) {
+            if (!(f.codec instanceof DeviceBufferCodec d)) {
+                continue;
+            }
+            DeviceMemory memory = d.memoryIfReached();
+            Object value = f.get(f.owner(trainer));
+            if (memory == null || value == null) {
+                continue;
+            }
+            if (value.getClass().isArray()) {
+                for (int i = 0; i < java.lang.reflect.Array.getLength(value); i++) {
+                    Object p = java.lang.reflect.Array.get(value, i);
+                    if (p != null) {
+                        out.add(new DeviceRelease.Target(f.describe() + "[" + i + "]", p, memory));
+                    }
+                }
+            } else {
+                out.add(new DeviceRelease.Target(f.describe(), value, memory));
+            }
+        }
+        return out;
     }
 
     /** The staging of this trainer's GPU fields, or null when none was captured yet. */
