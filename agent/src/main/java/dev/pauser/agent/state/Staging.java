@@ -11,7 +11,7 @@ import java.util.function.Function;
 /**
  * The reusable host staging set: one direct, page-aligned, little-endian buffer per tensor key, kept across checkpoints
  * and grown only when a value got bigger. {@link ByteBuffer#allocateDirect} zero-fills new memory, which touches every
- * page, so the first capture into a fresh slot doesn't pay page faults on the training thread. Not thread-safe.
+ * page, so the first capture into a fresh slot doesn't pay page faults while the steps are held. Not thread-safe.
  */
 final class Staging {
     static final int ALIGN = 4096;
