@@ -104,9 +104,13 @@ final class DeviceBufferCodec implements Codec {
         return memory;
     }
 
-    /** The device memory once a capture or restore reached it, else null. */
-    synchronized DeviceMemory memoryIfReached() {
-        return memory;
+    /** The device memory of the trainer's loader, or null where it can't be used (the captures say why). */
+    DeviceMemory memoryOrNull(StateField field) {
+        try {
+            return memory(field);
+        } catch (DeviceException e) {
+            return null;
+        }
     }
 
     /** {@code @TrainState(dtype, shape, bytes)} of the field, checked. */

@@ -45,8 +45,8 @@ public final class StateCapture {
 
     /**
      * The pointer objects of the trainer's GPU fields (array elements one by one), for giving their memory back while
-     * paused; empty when it has none, or when their device memory was never reached (no capture or restore yet). Call
-     * where the steps are held.
+     * paused; empty when it has none, or when the CUDA driver can't be used (the captures report that). Call where the
+     * steps are held.
      */
     public List<DeviceRelease.Target> deviceTargets(Object trainer) throws Exception {
         List<DeviceRelease.Target> out = new ArrayList<>();
@@ -54,7 +54,7 @@ public final class StateCapture {
             if (!(f.codec instanceof DeviceBufferCodec d)) {
                 continue;
             }
-            DeviceMemory memory = d.memoryIfReached();
+            DeviceMemory memory = d.memoryOrNull(f);
             Object value = f.get(f.owner(trainer));
             if (memory == null || value == null) {
                 continue;

@@ -125,6 +125,31 @@ class GpuReleaseOnPauseTest {
     }
 
     @Test
+    void aPauseBeforeAnyCheckpointStillGivesTheFieldsMemoryBack() {
+        Trainer fresh = new Trainer();
+        device.setAddress(fresh.weights, device.appAllocate(HostDeviceMemory.CONTEXT, 64, (byte) 9));
+        device.setAddress(fresh.moments[0], device.appAllocate(HostDeviceMemory.CONTEXT, 32, (byte) 8));
+        device.setAddress(fresh.moments[1], device.appAllocate(HostDeviceMemory.CONTEXT, 32, (byte) 7));
+        long before = device.allocatedBytes();
+        TrainerRegistry uncaptured = new TrainerRegistry();
+        uncaptured.add(new RegisteredTrainer(new TrainerId(Trainer.class.getName(), 0), Trainer.class, fresh,
+                new StateCapture(StateSchema.of(Trainer.class, loader -> device))));
+        GpuReleaseOnPause r = new GpuReleaseOnPause(uncaptured);
+        r.release();
+        assertEquals(128, r.releasedBytes());
+        assertEquals(before - 128, device.allocatedBytes());
+        assertTrue(r.beforeResume());
+        assertArrayEquals(filled(64, 9), device.appRead(device.address(fresh.weights), 64));
+        assertArrayEquals(filled(32, 7), device.appRead(device.address(fresh.moments[1]), 32));
+    }
+
+    static byte[] filled(int n, int value) {
+        byte[] b = new byte[n];
+        java.util.Arrays.fill(b, (byte) value);
+        return b;
+    }
+
+    @Test
     void aCaptureWhileReleasedIsRefusedWithTheReason() {
         release.release();
         CheckpointCapture capture = new CheckpointCapture(registry, null, new CheckpointStatus(), () -> { },
