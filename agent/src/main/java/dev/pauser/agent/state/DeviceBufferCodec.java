@@ -336,7 +336,8 @@ final class DeviceBufferCodec implements Codec {
         try {
             mem = memory(field);
         } catch (DeviceException e) {
-            throw new Mismatch("unusable", e.getMessage());
+            // not a difference between checkpoint and code: the restore can't go on in this JVM
+            throw new StateException("pauser: " + e.getMessage(), e);
         }
         if (type.isArray() && current != null && Array.getLength(current) != count) {
             throw new Mismatch("reshaped", "checkpoint has " + count + " pointers, code has "

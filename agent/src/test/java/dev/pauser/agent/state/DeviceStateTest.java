@@ -354,6 +354,15 @@ class DeviceStateTest {
                 + " memory, but the CUDA driver can't be used in this JVM: libcuda.so.1: cannot open shared object"
                 + " file"), e.getMessage());
 
+        // resuming such a field in a JVM whose driver can't be used: not a mismatch, the restore can't go on
+        LoadedCheckpoint loaded = writeAndRead(tmp.resolve("d"),
+                capture(StateSchema.of(GpuTrainer.class, provider), 0).capture(t));
+        StateException r = assertThrows(StateException.class, () -> new StateRestore(
+                StateSchema.of(GpuTrainer.class, broken)).restore(t, loaded.entries(), StateRestore.OnMismatch.WARN));
+        assertFalse(r instanceof StateMismatchException, r.toString());
+        assertTrue(r.getMessage().startsWith("pauser: the @TrainState field " + GpuTrainer.class.getName() + ".w holds"
+                + " GPU memory, but the CUDA driver can't be used in this JVM: libcuda.so.1"), r.getMessage());
+
         // the build's default: JCuda is on this class path, and the binding is someone else's part
         StateException d = assertThrows(StateException.class,
                 () -> new StateCapture(StateSchema.of(GpuTrainer.class)).capture(t));
