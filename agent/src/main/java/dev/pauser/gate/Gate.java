@@ -247,7 +247,7 @@ public final class Gate {
         LISTENERS.add(listener);
     }
 
-    /** Sets the work done when a pause is withdrawn, before the steps run again. */
+    /** Sets the work to do as a pause is withdrawn, before the steps run again. */
     public static void setResumeHook(ResumeHook hook) {
         resumeHook = hook;
     }

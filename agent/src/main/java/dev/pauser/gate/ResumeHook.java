@@ -1,7 +1,7 @@
 package dev.pauser.gate;
 
 /**
- * Work that must be done when a pause is withdrawn and before any step thread runs again (GPU memory given back during
+ * Work to do as a pause is withdrawn, before any step thread runs again (GPU memory given back during
  * the pause is taken again). Runs on the gate's control thread with every step thread still held; the state reads
  * PAUSED meanwhile. Returning false keeps the run paused, as if the resume had not been asked for; a later resume runs
  * the hook again.
