@@ -127,7 +127,7 @@ public final class Checkpointer {
         return new PauseHook() {
             @Override
             public boolean needed() {
-                return checkpointOnPause && needsCheckpoint() || gpuRelease != null && registry.anyState();
+                return checkpointOnPause && needsCheckpoint() || gpuRelease != null && gpuRelease.wanted();
             }
 
             @Override

@@ -39,6 +39,16 @@ final class GpuReleaseOnPause implements ResumeHook {
         return error;
     }
 
+    /** True when a registered trainer has GPU fields: only then has a pause anything to give back. */
+    boolean wanted() {
+        for (RegisteredTrainer r : registry.registered()) {
+            if (r.capture.schema().hasDeviceFields()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** True while the fields' memory is given back: a capture now would read freed memory. */
     boolean holding() {
         return release.holding();

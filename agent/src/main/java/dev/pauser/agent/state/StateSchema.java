@@ -204,6 +204,11 @@ public final class StateSchema {
         return fields.isEmpty();
     }
 
+    /** True when some field holds GPU memory (a JCuda pointer or an array of them). */
+    public boolean hasDeviceFields() {
+        return fields.stream().anyMatch(f -> f.codec instanceof DeviceBufferCodec);
+    }
+
     /** True when some field is an instance field (capturing needs the trainer instance). */
     public boolean hasInstanceFields() {
         return fields.stream().anyMatch(f -> !f.isStatic()

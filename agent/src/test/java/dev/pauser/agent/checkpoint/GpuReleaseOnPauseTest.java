@@ -74,6 +74,8 @@ class GpuReleaseOnPauseTest {
     void memoryIsFreedWhilePausedAndComesBackAtTheSameAddresses() {
         long weights = device.address(trainer.weights);
         CUdeviceptr weightsObject = trainer.weights;
+        assertTrue(release.wanted());
+        assertFalse(new GpuReleaseOnPause(new TrainerRegistry()).wanted(), "no GPU fields: the pause has no work");
         release.release();
         assertEquals(0, device.allocatedBytes(), "the app's allocations and the shadows are freed");
         assertEquals(2 * appBytes, release.releasedBytes());
