@@ -28,4 +28,24 @@ public @interface TrainState {
      * from a checkpoint keeps the value the code gave it.
      */
     boolean required() default true;
+
+    /**
+     * For a field holding GPU memory (JCuda's {@code CUdeviceptr} or a device {@code Pointer}): the safetensors dtype the
+     * checkpoint records for its bytes ({@code F32}, {@code F16}, {@code BF16}, {@code F64}, {@code I32}, {@code I64},
+     * {@code U8}, ...). Empty (the default) means raw bytes, {@code U8}. Ignored for other fields.
+     */
+    String dtype() default "";
+
+    /**
+     * For a field holding GPU memory: the tensor's shape in the checkpoint; the product times the dtype's size must be
+     * the byte length. Empty (the default) means one dimension, the byte length divided by the dtype's size. For an
+     * array of pointers, the shape of each element (the checkpoint's shape is the array length, then this).
+     */
+    long[] shape() default {};
+
+    /**
+     * For a field holding GPU memory: its size in bytes where the CUDA driver can't tell it (memory it did not
+     * allocate as one piece). -1 (the default) means ask the driver for the size of the allocation.
+     */
+    long bytes() default -1;
 }

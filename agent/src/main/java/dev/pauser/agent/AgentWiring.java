@@ -151,7 +151,7 @@ public final class AgentWiring {
         };
         CheckpointWiring.Settings settings = new CheckpointWiring.Settings(dir, resume, config.onMismatch(),
                 config.keep(), config.keepEvery(), config.every(), config.interval(), config.async(),
-                config.checkpointOnPause(), config.graceSeconds());
+                config.checkpointOnPause(), config.graceSeconds(), config.releaseGpuOnPause());
         Consumer<String> fatal = lateAttach
                 // One line on standard error, where the attaching tool says to look, whatever the app's logging does
                 // with JDK logging (whose default format puts "SEVERE:" and a second line around it).

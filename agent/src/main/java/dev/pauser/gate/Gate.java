@@ -82,6 +82,9 @@ public final class Gate {
             new java.util.concurrent.atomic.AtomicReference<>();
     private static volatile TrainerListener trainerListener;
     private static volatile PauseHook pauseHook;
+    private static volatile ResumeHook resumeHook;
+    /** The resume hook agreed to this resume; cleared whenever the gate closes again or reopens. Guarded by LOCK. */
+    private static boolean resumeAgreed;
     /** The pause hook ran for the current pause. Guarded by LOCK. */
     private static boolean pausePrepared;
 
@@ -242,6 +245,11 @@ public final class Gate {
 
     public static void addListener(GateListener listener) {
         LISTENERS.add(listener);
+    }
+
+    /** Sets the work to do as a pause is withdrawn, before the steps run again. */
+    public static void setResumeHook(ResumeHook hook) {
+        resumeHook = hook;
     }
 
     /** Sets the work done between quiet and PAUSED. */
@@ -416,11 +424,16 @@ public final class Gate {
         long pollNanos = MIN_POLL_NANOS;
         while (true) {
             List<Runnable> work = null;
+            ResumeHook resumeCheck = null;
             LOCK.lock();
             try {
                 boolean closed = stopRequested || pauseRequested || !SAFE_POINT_WORK.isEmpty();
                 boolean quiet = true;
-                if (!closed) {
+                if (!closed && (pausePrepared || state == GateState.PAUSED) && !resumeAgreed && resumeHook != null) {
+                    // Leaving a pause: the hook runs (outside the lock) while the threads are still held.
+                    resumeCheck = resumeHook;
+                } else if (!closed) {
+                    resumeAgreed = false;
                     pausePrepared = false;
                     if (attention != 0) {
                         attention = 0;
@@ -428,6 +441,7 @@ public final class Gate {
                     }
                     moveTo(GateState.RUNNING);
                 } else {
+                    resumeAgreed = false;
                     attention = 1;
                     quiet = quiet();
                     if (stopRequested) {
@@ -451,7 +465,7 @@ public final class Gate {
                         pausePrepared |= quiet;
                     }
                 }
-                if (work == null && UNDELIVERED.isEmpty()) {
+                if (work == null && resumeCheck == null && UNDELIVERED.isEmpty()) {
                     // While waiting for quiet, poll with a growing interval: a thread leaving its outermost step does
                     // not wake us (that would cost the hot path a fence), a thread parking at a boundary does.
                     if (!quiet) {
@@ -472,6 +486,32 @@ public final class Gate {
             if (work != null) {
                 runSafePointWork(work);
             }
+            if (resumeCheck != null) {
+                boolean agreed = runResumeHook(resumeCheck);
+                LOCK.lock();
+                try {
+                    if (agreed) {
+                        resumeAgreed = true;
+                    } else {
+                        pauseRequested = true; // stays PAUSED; a later resume asks the hook again
+                    }
+                } finally {
+                    LOCK.unlock();
+                }
+            }
+        }
+    }
+
+    private static boolean runResumeHook(ResumeHook hook) {
+        try {
+            return hook.beforeResume();
+        } catch (Throwable t) {
+            try {
+                System.err.println("pauser: the work before resuming failed, staying paused: " + t);
+            } catch (Throwable noMemoryForTheLine) {
+                // stays paused all the same
+            }
+            return false;
         }
     }
 

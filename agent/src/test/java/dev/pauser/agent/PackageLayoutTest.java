@@ -39,7 +39,7 @@ class PackageLayoutTest {
             Map.entry("dev.pauser.agent.config", Set.of("dev.pauser.agent.log", "dev.pauser.agent.state")),
             Map.entry("dev.pauser.agent.instrument", Set.of("dev.pauser.gate", "dev.pauser.agent.log")),
             Map.entry("dev.pauser.agent.checkpoint", Set.of("dev.pauser.gate", "dev.pauser.agent.log",
-                    "dev.pauser.agent.state", "dev.pauser.agent.store")),
+                    "dev.pauser.agent.state", "dev.pauser.agent.store", "dev.pauser.agent.device")),
             Map.entry("dev.pauser.agent.control", Set.of("dev.pauser.gate", "dev.pauser.agent.log",
                     "dev.pauser.agent.contract", "dev.pauser.agent.checkpoint")),
             Map.entry("dev.pauser.cli", Set.of("dev.pauser.agent.contract", "dev.pauser.agent.store",

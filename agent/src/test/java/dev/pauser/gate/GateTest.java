@@ -159,6 +159,55 @@ class GateTest {
         }
     }
 
+    @Test
+    void theResumeHookRunsWithEveryThreadHeldAndCanKeepThePause() throws Exception {
+        AtomicBoolean agree = new AtomicBoolean();
+        AtomicInteger calls = new AtomicInteger();
+        AtomicInteger seenBusy = new AtomicInteger(-1);
+        AtomicReference<GateState> stateSeen = new AtomicReference<>();
+        Gate.setResumeHook(() -> {
+            seenBusy.set(busy.get());
+            stateSeen.set(Gate.state());
+            calls.incrementAndGet();
+            return agree.get();
+        });
+        try {
+            for (int cycle = 0; cycle < 30; cycle++) {
+                Gate.pause();
+                assertEquals(GateState.PAUSED, Gate.awaitState(60_000, GateState.PAUSED), "cycle " + cycle);
+                long steps = Gate.steps();
+                agree.set(false);
+                int before = calls.get();
+                Gate.resume();
+                long deadline = System.currentTimeMillis() + 60_000;
+                while (calls.get() == before) {
+                    assertTrue(System.currentTimeMillis() < deadline, "the resume hook never ran, cycle " + cycle);
+                    Thread.sleep(1);
+                }
+                // Work queued now runs after the refusal was handled: inside the pause that goes on.
+                AtomicReference<GateState> afterRefusal = new AtomicReference<>();
+                java.util.concurrent.CountDownLatch ran = new java.util.concurrent.CountDownLatch(1);
+                Gate.atSafePoint(() -> {
+                    afterRefusal.set(Gate.state());
+                    ran.countDown();
+                });
+                assertTrue(ran.await(60, java.util.concurrent.TimeUnit.SECONDS));
+                assertEquals(GateState.PAUSED, afterRefusal.get(), "cycle " + cycle);
+                assertEquals(steps, Gate.steps(), "a step ran after the resume hook refused, cycle " + cycle);
+                assertEquals(0, seenBusy.get());
+                assertEquals(GateState.PAUSED, stateSeen.get());
+
+                agree.set(true);
+                Gate.resume();
+                assertEquals(GateState.RUNNING, Gate.awaitState(60_000, GateState.RUNNING), "cycle " + cycle);
+                assertEquals(0, seenBusy.get());
+            }
+        } finally {
+            Gate.setResumeHook(null);
+        }
+        assertEquals(null, failure.get());
+    }
+
     private static void awaitLast(List<String> changes, String suffix) throws InterruptedException {
         long deadline = System.currentTimeMillis() + 10_000;
         while (changes.isEmpty() || !changes.get(changes.size() - 1).endsWith(suffix)) {

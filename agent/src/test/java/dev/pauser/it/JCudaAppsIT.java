@@ -25,7 +25,6 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -118,7 +117,6 @@ class JCudaAppsIT {
      * field and the reason, exit status 2, before the step's JCuda calls fail with a stack trace.
      */
     @Test
-    @Disabled("runs once @TrainState accepts device pointers (the device-field capture is another part of the build)")
     void aDeviceFieldWithoutADriverIsOneLineNamingTheFieldAndTheReason() throws Exception {
         Assumptions.assumeFalse(driverInstalled(), "this machine has libcuda.so.1: an NVIDIA driver is installed");
         try (ChildJvm run = Checkpoints.builder(dir, "every=1")

@@ -11,8 +11,10 @@ import java.nio.ByteBuffer;
  * {@link #handles} answers {@code true} for a field's declared type encodes that field.
  *
  * <p>The agent calls these methods reflectively (it lives in the bootstrap class loader and can't link against your
- * code): keep to the signatures below. {@link #encode} runs on the training thread while every step thread is at a step
- * boundary; keep it to a copy. The buffer it returns is read before the next {@code encode} call of the same codec, so a
+ * code): keep to the signatures below. {@link #encode} runs on one of Pauser's threads (the gate's control thread
+ * {@code pauser-gate}, or the one taking a checkpoint on pause, stop or exit) while every step thread is held at a step
+ * boundary, never on a training thread: keep it to a copy, and don't rely on thread-locals or a GPU context the
+ * training thread has current. The buffer it returns is read before the next {@code encode} call of the same codec, so a
  * codec may reuse one buffer. Stored values are untrusted input: {@link #decode} must validate what it reads.
  *
  * <p>The bytes are stored as a one-dimensional tensor of {@link #dtype()} elements (little-endian) in

@@ -1,5 +1,6 @@
 package dev.pauser.agent.checkpoint;
 
+import dev.pauser.agent.device.DeviceStaging;
 import dev.pauser.agent.log.Log;
 import dev.pauser.agent.state.StateException;
 import dev.pauser.agent.store.Entry;
@@ -9,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 
 /**
  * Captures a checkpoint: copies every registered trainer's {@code @TrainState} into its reusable staging buffers, each
@@ -24,15 +26,19 @@ final class CheckpointCapture {
         final Map<String, String> info;
         final long captureNanos;
         final String reason;
+        /** What the GPU fields took: {@code none}, {@code device} or {@code host}; their bytes; the hold for their copy. */
+        final DeviceStaging.Report device;
         /** Training stays held until this snapshot is durable (async=false, and held checkpoints). */
         boolean heldForWrite;
 
-        Snapshot(long step, List<Entry> entries, Map<String, String> info, long captureNanos, String reason) {
+        Snapshot(long step, List<Entry> entries, Map<String, String> info, long captureNanos, String reason,
+                DeviceStaging.Report device) {
             this.step = step;
             this.entries = entries;
             this.info = info;
             this.captureNanos = captureNanos;
             this.reason = reason;
+            this.device = device;
         }
     }
 
@@ -41,13 +47,16 @@ final class CheckpointCapture {
     private final CheckpointStatus status;
     /** Turns checkpoints off for good; called before a capture that would drop state is refused. */
     private final Runnable disableCheckpoints;
+    /** True while the GPU fields' memory is given back for a pause: it can't be read then. */
+    private final BooleanSupplier deviceReleased;
 
     CheckpointCapture(TrainerRegistry registry, TrainerRestorer restorer, CheckpointStatus status,
-            Runnable disableCheckpoints) {
+            Runnable disableCheckpoints, BooleanSupplier deviceReleased) {
         this.registry = registry;
         this.restorer = restorer;
         this.status = status;
         this.disableCheckpoints = disableCheckpoints;
+        this.deviceReleased = deviceReleased;
     }
 
     /**
@@ -59,6 +68,10 @@ final class CheckpointCapture {
         List<RegisteredTrainer> regs = registry.registered();
         if (regs.isEmpty() || step == status.durableStep()) {
             return null;
+        }
+        if (deviceReleased.getAsBoolean()) {
+            throw new IllegalStateException("the GPU memory of the @TrainState fields is given back during this pause"
+                    + " (releaseGpuOnPause): checkpoint before pausing (checkpointOnPause=true does), or after resuming");
         }
         String instances = restorer.instancesMismatch();
         if (instances != null) {
@@ -87,8 +100,29 @@ final class CheckpointCapture {
                 throw new IllegalStateException(e.getMessage().replace(System.lineSeparator(), " "), e);
             }
         }
+        long captureNanos = System.nanoTime() - t0;
+        DeviceStaging.Report device = deviceReport(regs);
+        status.deviceCaptured(device);
         Map<String, String> info = TrainerRegistry.info(regs);
         info.put("reason", reason);
-        return new Snapshot(step, entries, info, System.nanoTime() - t0, reason);
+        return new Snapshot(step, entries, info, captureNanos, reason, device);
+    }
+
+    /** The GPU fields of every trainer together: {@code host} if any went to host memory, else {@code device} if any. */
+    private static DeviceStaging.Report deviceReport(List<RegisteredTrainer> regs) {
+        boolean host = false;
+        boolean device = false;
+        long bytes = 0;
+        long nanos = 0;
+        for (RegisteredTrainer r : regs) {
+            DeviceStaging.Report one = r.capture.deviceReport();
+            host |= one.path() == DeviceStaging.Path.HOST;
+            device |= one.path() == DeviceStaging.Path.DEVICE;
+            bytes += one.bytes();
+            nanos += one.copyNanos();
+        }
+        DeviceStaging.Path path = host ? DeviceStaging.Path.HOST : device ? DeviceStaging.Path.DEVICE
+                : DeviceStaging.Path.NONE;
+        return new DeviceStaging.Report(path, bytes, nanos);
     }
 }

@@ -42,6 +42,15 @@ final class CheckpointEvents {
 
         @Label("Error")
         String error;
+
+        @Label("Device Staging")
+        @Description("Where the GPU fields were copied while training was held: device (a shadow copy on the GPU, "
+                + "streamed to disk afterwards), host (pinned host memory), or none (no GPU fields)")
+        String deviceStaging;
+
+        @Label("Device Bytes")
+        @DataAmount
+        long deviceBytes;
     }
 
     @Name("dev.pauser.Restore")

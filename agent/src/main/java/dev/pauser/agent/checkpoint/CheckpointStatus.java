@@ -1,10 +1,12 @@
 package dev.pauser.agent.checkpoint;
 
+import dev.pauser.agent.device.DeviceStaging;
 import dev.pauser.agent.store.CheckpointStore;
 import dev.pauser.agent.store.Crc32c;
 import dev.pauser.agent.store.Entry;
 import dev.pauser.agent.store.LoadedCheckpoint;
 import dev.pauser.agent.store.Manifest;
+import dev.pauser.agent.store.TensorEntry;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +28,9 @@ public final class CheckpointStatus {
     private volatile String lastError = "";
     /** The step whose state is already durable (a resumed run starts with the checkpoint it resumed from). */
     private volatile long durableStep = -1;
+    private volatile String deviceStaging = DeviceStaging.Path.NONE.label();
+    private volatile long deviceBytes;
+    private volatile long deviceCopyMillis;
     /** Field CRCs of the checkpoint this run resumed from, until this run commits one; null otherwise. */
     private volatile Map<String, Integer> resumedCrcs;
 
@@ -62,6 +67,28 @@ public final class CheckpointStatus {
         resumedCrcs = null;
     }
 
+    /** The last capture's GPU fields: which path they took, their bytes, how long their copy held the steps. */
+    void deviceCaptured(DeviceStaging.Report report) {
+        deviceStaging = report.path().label();
+        deviceBytes = report.bytes();
+        deviceCopyMillis = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(report.copyNanos());
+    }
+
+    /** {@code device}, {@code host} or {@code none}: where the last snapshot's GPU fields were copied to. */
+    public String deviceStaging() {
+        return deviceStaging;
+    }
+
+    /** The GPU fields' bytes in the last snapshot. */
+    public long deviceBytes() {
+        return deviceBytes;
+    }
+
+    /** How long the last snapshot's GPU copies held the steps, in milliseconds. */
+    public long deviceCopyMillis() {
+        return deviceCopyMillis;
+    }
+
     /** A checkpoint failed with this one-line message; the newest durable one stands. */
     void failed(String line) {
         lastError = line;
@@ -84,6 +111,9 @@ public final class CheckpointStatus {
             return false;
         }
         for (Entry e : entries) {
+            if (e instanceof TensorEntry t && t.streamed()) {
+                return false; // a GPU field streamed from the device: its CRC is known only once written
+            }
             Integer stored = crcs.get(e.key());
             if (stored == null || stored != Crc32c.ofField(e)) {
                 return false;

@@ -27,7 +27,8 @@ public final class CheckpointWiring {
 
     /** The options this part needs, read from the agent's configuration. */
     public record Settings(Path dir, String resume, StateRestore.OnMismatch onMismatch, int keep, Duration keepEvery,
-            long every, Duration interval, boolean async, boolean checkpointOnPause, int graceSeconds) {
+            long every, Duration interval, boolean async, boolean checkpointOnPause, int graceSeconds,
+            boolean releaseGpuOnPause) {
     }
 
     /** How long the exit hook waits for a step in flight. */
@@ -86,7 +87,7 @@ public final class CheckpointWiring {
         TrainerRestorer restorer = new TrainerRestorer(from, s.onMismatch(), registry, sightings, fatalAtRuntime,
                 CheckpointWiring::restored);
         Checkpointer checkpointer = new Checkpointer(store, registry, restorer, s.async(), s.checkpointOnPause(),
-                listener);
+                s.releaseGpuOnPause(), listener);
         holder[0] = checkpointer;
         if (from != null) {
             store.protect(from.dir());
@@ -97,6 +98,7 @@ public final class CheckpointWiring {
         }
         Gate.setTrainerListener(new TrainerDiscovery(registry, sightings, restorer, fatalAtRuntime));
         Gate.setPauseHook(checkpointer.pauseHook());
+        Gate.setResumeHook(checkpointer.resumeHook());
         addStopHook.accept(() -> {
             if (checkpointer.needsCheckpoint()) {
                 // on "pauser-stop"; a write still in flight is waited for at most the grace time

@@ -1,5 +1,6 @@
 package dev.pauser.agent.checkpoint;
 
+import dev.pauser.agent.device.DeviceStaging;
 import dev.pauser.agent.log.Log;
 import dev.pauser.agent.store.CheckpointException;
 import dev.pauser.agent.store.CheckpointStore;
@@ -58,7 +59,7 @@ final class CheckpointWriter {
             String path = c.dir().toString();
             CheckpointResult r = new CheckpointResult(c.step(), path, c.bytes(), millis, true, "");
             Log.info("checkpoint " + r.describe() + " [" + snap.reason + "; held training "
-                    + TimeUnit.NANOSECONDS.toMillis(snap.captureNanos) + " ms]"
+                    + TimeUnit.NANOSECONDS.toMillis(snap.captureNanos) + " ms" + gpuNote(snap.device) + "]"
                     + (c.deleted().isEmpty() ? "" : "; removed " + c.deleted().size() + " old"));
             event(snap, c.bytes(), c.nanos(), path, "");
             listener.checkpointed(r, snap.reason);
@@ -120,12 +121,22 @@ final class CheckpointWriter {
         return r;
     }
 
+    /** "; GPU 512 MiB by device shadow, 3 ms of the hold" when the snapshot holds GPU fields, else "". */
+    static String gpuNote(DeviceStaging.Report device) {
+        if (device.path() == DeviceStaging.Path.NONE) {
+            return "";
+        }
+        return "; GPU " + MemoryLimits.mib(device.bytes()) + " by "
+                + (device.path() == DeviceStaging.Path.DEVICE ? "device shadow" : "pinned host copy") + ", "
+                + TimeUnit.NANOSECONDS.toMillis(device.copyNanos()) + " ms of the hold";
+    }
+
     /** The bytes of tensor data among the entries. */
     private static long tensorBytes(List<Entry> entries) {
         long n = 0;
         for (Entry e : entries) {
             if (e instanceof TensorEntry) {
-                n += ((TensorEntry) e).data().remaining();
+                n += ((TensorEntry) e).byteLength();
             }
         }
         return n;
@@ -141,6 +152,8 @@ final class CheckpointWriter {
             e.path = path;
             e.reason = snap.reason;
             e.error = error;
+            e.deviceStaging = snap.device.path().label();
+            e.deviceBytes = snap.device.bytes();
             e.commit();
         } catch (LinkageError noJfr) {
             // JFR absent from this runtime

@@ -40,6 +40,8 @@ public final class Checkpointer {
     private final TrainerRegistry registry;
     private final boolean async;
     private final boolean checkpointOnPause;
+    /** Null unless {@code releaseGpuOnPause}. */
+    private final GpuReleaseOnPause gpuRelease;
     private final ExecutorService writerThread = Executors.newSingleThreadExecutor(daemon("pauser-writer"));
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(daemon("pauser-timer"));
     private final CheckpointStatus status = new CheckpointStatus();
@@ -56,11 +58,13 @@ public final class Checkpointer {
     private volatile boolean disabled;
 
     Checkpointer(CheckpointStore store, TrainerRegistry registry, TrainerRestorer restorer, boolean async,
-            boolean checkpointOnPause, Listener listener) {
+            boolean checkpointOnPause, boolean releaseGpuOnPause, Listener listener) {
         this.registry = registry;
         this.async = async;
         this.checkpointOnPause = checkpointOnPause;
-        this.capture = new CheckpointCapture(registry, restorer, status, this::disable);
+        this.gpuRelease = releaseGpuOnPause ? new GpuReleaseOnPause(registry) : null;
+        this.capture = new CheckpointCapture(registry, restorer, status, this::disable,
+                () -> gpuRelease != null && gpuRelease.holding());
         this.writer = new CheckpointWriter(store, restorer, status, listener, timer);
     }
 
@@ -114,19 +118,48 @@ public final class Checkpointer {
         }, ms, ms, TimeUnit.MILLISECONDS);
     }
 
-    /** The hook that checkpoints between quiet and PAUSED, so a paused job can be killed safely. */
+    /**
+     * The hook that checkpoints between quiet and PAUSED, so a paused job can be killed safely; with
+     * {@code releaseGpuOnPause}, it then gives the GPU fields' memory back (not when the pause checkpoint failed: the
+     * memory would be all that holds the state).
+     */
     PauseHook pauseHook() {
         return new PauseHook() {
             @Override
             public boolean needed() {
-                return checkpointOnPause && needsCheckpoint();
+                return checkpointOnPause && needsCheckpoint() || gpuRelease != null && gpuRelease.wanted();
             }
 
             @Override
             public void run() {
-                checkpointHeld("pause");
+                boolean durable = true;
+                if (checkpointOnPause && needsCheckpoint()) {
+                    durable = checkpointHeld("pause").ok();
+                }
+                if (gpuRelease != null) {
+                    if (durable) {
+                        gpuRelease.release();
+                    } else {
+                        Log.warn("the pause checkpoint failed: the GPU memory stays allocated during this pause");
+                    }
+                }
             }
         };
+    }
+
+    /** The gate's resume hook: takes released GPU memory back first; null without {@code releaseGpuOnPause}. */
+    dev.pauser.gate.ResumeHook resumeHook() {
+        return gpuRelease;
+    }
+
+    /** Device bytes freed by the pause in effect now; 0 when running or without {@code releaseGpuOnPause}. */
+    public long deviceBytesReleased() {
+        return gpuRelease == null ? 0 : gpuRelease.releasedBytes();
+    }
+
+    /** Why taking GPU memory back at the last resume failed; empty otherwise. */
+    public String deviceReleaseError() {
+        return gpuRelease == null ? "" : gpuRelease.error();
     }
 
     /** There is state that is not durable yet. */

@@ -68,7 +68,7 @@ final class RegisteredTrainer {
             return e;
         }
         if (e instanceof TensorEntry t) {
-            return new TensorEntry(key, t.declaringClass(), t.javaType(), t.dtype(), t.shape(), t.data());
+            return new TensorEntry(key, t.declaringClass(), t.javaType(), t.dtype(), t.shape(), t.data(), t.source());
         }
         JsonEntry j = (JsonEntry) e;
         return new JsonEntry(key, j.declaringClass(), j.javaType(), j.json());

@@ -87,12 +87,14 @@ public final class Config {
     private static final Option<Boolean> ASYNC = new Option<>("async", "true", "true or false", Config::parseBoolean);
     private static final Option<Boolean> CHECKPOINT_ON_PAUSE =
             new Option<>("checkpointOnPause", "true", "true or false", Config::parseBoolean);
+    private static final Option<Boolean> RELEASE_GPU_ON_PAUSE =
+            new Option<>("releaseGpuOnPause", "false", "true or false", Config::parseBoolean);
 
     private static final Map<String, Option<?>> OPTIONS = new LinkedHashMap<>();
 
     static {
         for (Option<?> o : new Option<?>[] {DIR, ON_SIGNAL, GRACE_SECONDS, PAUSE_AT_STEP, LOG, EVERY, INTERVAL, KEEP,
-            KEEP_EVERY, RESUME, ON_MISMATCH, ASYNC, CHECKPOINT_ON_PAUSE}) {
+            KEEP_EVERY, RESUME, ON_MISMATCH, ASYNC, CHECKPOINT_ON_PAUSE, RELEASE_GPU_ON_PAUSE}) {
             OPTIONS.put(o.key, o);
         }
     }
@@ -239,6 +241,11 @@ public final class Config {
 
     public boolean checkpointOnPause() {
         return get(CHECKPOINT_ON_PAUSE);
+    }
+
+    /** Give the GPU memory of {@code @TrainState} fields back to the device while paused. */
+    public boolean releaseGpuOnPause() {
+        return get(RELEASE_GPU_ON_PAUSE);
     }
 
     /** Every option with its default, for the documentation test and {@code --help}. */

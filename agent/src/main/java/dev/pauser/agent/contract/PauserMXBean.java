@@ -121,6 +121,24 @@ public interface PauserMXBean {
 
     String getLastError();
 
+    /**
+     * Where the last snapshot's GPU fields were copied while training was held: {@code device} (a shadow copy on the
+     * device, streamed to disk afterwards), {@code host} (pinned host memory), {@code none} (no GPU fields).
+     */
+    String getDeviceStaging();
+
+    /** The GPU fields' bytes in the last snapshot. */
+    long getDeviceStateBytes();
+
+    /** How long the last snapshot's GPU copies held the training threads, in milliseconds. */
+    long getLastDeviceCopyMillis();
+
+    /** GPU bytes given back by the pause in effect now ({@code releaseGpuOnPause}); 0 when running. */
+    long getDeviceBytesReleased();
+
+    /** Why taking the GPU memory back at the last resume failed (the run stays paused); empty otherwise. */
+    String getDeviceReleaseError();
+
     /** Checkpoint every this many steps; 0 for none. */
     long getCheckpointEverySteps();
 

@@ -238,6 +238,31 @@ public final class PauserControl implements PauserMXBean {
     }
 
     @Override
+    public String getDeviceStaging() {
+        return checkpointer.status().deviceStaging();
+    }
+
+    @Override
+    public long getDeviceStateBytes() {
+        return checkpointer.status().deviceBytes();
+    }
+
+    @Override
+    public long getLastDeviceCopyMillis() {
+        return checkpointer.status().deviceCopyMillis();
+    }
+
+    @Override
+    public long getDeviceBytesReleased() {
+        return checkpointer.deviceBytesReleased();
+    }
+
+    @Override
+    public String getDeviceReleaseError() {
+        return checkpointer.deviceReleaseError();
+    }
+
+    @Override
     public long getCheckpointEverySteps() {
         return checkpointer.everySteps();
     }

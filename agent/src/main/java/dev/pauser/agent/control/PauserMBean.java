@@ -71,6 +71,16 @@ public final class PauserMBean extends StandardEmitterMBean implements GateListe
                     + "staging; with async=false, on pause and on stop also the write), in milliseconds; 0 until this "
                     + "run writes one",
             "LastError", "The last checkpoint error (full disk, a field that can't be captured); empty after a success",
+            "DeviceStaging", "Where the last snapshot's GPU fields were copied while training was held: device (a "
+                    + "shadow copy on the GPU, streamed to disk afterwards), host (pinned host memory), none (no GPU "
+                    + "fields)",
+            "DeviceStateBytes", "The GPU fields' bytes in the last snapshot",
+            "LastDeviceCopyMillis", "How long the last snapshot's GPU copies held the training threads, in "
+                    + "milliseconds",
+            "DeviceBytesReleased", "GPU bytes given back to the device by the pause in effect now "
+                    + "(releaseGpuOnPause); 0 when running",
+            "DeviceReleaseError", "Why taking the GPU memory back at the last resume failed (the run stays paused; "
+                    + "resume again to retry); empty otherwise",
             "Directory", "Where checkpoints and the pause file live (the dir option)",
             "PauseFile", "While this file exists the run is paused: creating it pauses, deleting it resumes",
             "OnSignal", "What SIGTERM and SIGINT do: STOP (finish the step, checkpoint, exit) or EXIT (the JVM's "

@@ -6,8 +6,11 @@ import java.nio.ByteBuffer;
  * Every operation Pauser performs on GPU memory, in one small interface, so that snapshot, restore and release run the
  * same code against the CUDA driver (the app's own JCuda, reached by reflection) and against host memory in the tests.
  *
- * <p>Threads: called on Pauser's own threads only (the gate's control thread {@code pauser-gate} for capture, restore
- * and release; {@code pauser-writer} for streaming a device copy to disk), never on a training thread. Methods marked
+ * <p>Threads: capture and release on the thread holding the steps (the gate's control thread {@code pauser-gate}, or
+ * that of a held checkpoint: {@code pauser-stop}, {@code pauser-exit}); streaming a shadow to disk on
+ * {@code pauser-device-copy} (the writer {@code pauser-writer} only writes what it copied); restore on the thread that
+ * restores the trainer, which is the training thread at the trainer's construction or first step, before any step of
+ * it runs. Methods marked
  * <em>in context</em> need the allocation's context made current on the calling thread first with {@link #enter}; the
  * scope it returns puts back whatever was current before, so no thread is left with a context it did not have.
  *

@@ -11,8 +11,11 @@ import java.lang.reflect.Method;
 final class Annotations {
     static final String TRAIN_STATE = "dev.pauser.TrainState";
 
-    /** The attributes of one {@code @TrainState}. */
-    record TrainStateInfo(String name, boolean required) {
+    /**
+     * The attributes of one {@code @TrainState}; {@code dtype}, {@code shape} and {@code bytes} describe GPU memory
+     * ("" / empty / -1 when not given, or with a runtime jar older than these attributes).
+     */
+    record TrainStateInfo(String name, boolean required, String dtype, long[] shape, long bytes) {
     }
 
     private Annotations() {
@@ -23,7 +26,11 @@ final class Annotations {
         for (Annotation a : field.getDeclaredAnnotations()) {
             Class<? extends Annotation> type = a.annotationType();
             if (type.getName().equals(TRAIN_STATE)) {
-                return new TrainStateInfo(stringAttribute(a, "name", ""), booleanAttribute(a, "required", true));
+                Object shape = attribute(a, "shape");
+                Object bytes = attribute(a, "bytes");
+                return new TrainStateInfo(stringAttribute(a, "name", ""), booleanAttribute(a, "required", true),
+                        stringAttribute(a, "dtype", ""), shape instanceof long[] l ? l.clone() : new long[0],
+                        bytes instanceof Long b ? b : -1L);
             }
         }
         return null;

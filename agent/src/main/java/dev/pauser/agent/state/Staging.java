@@ -1,14 +1,17 @@
 package dev.pauser.agent.state;
 
+import dev.pauser.agent.device.DeviceMemory;
+import dev.pauser.agent.device.DeviceStaging;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * The reusable host staging set: one direct, page-aligned, little-endian buffer per tensor key, kept across checkpoints
  * and grown only when a value got bigger. {@link ByteBuffer#allocateDirect} zero-fills new memory, which touches every
- * page, so the first capture into a fresh slot doesn't pay page faults on the training thread. Not thread-safe.
+ * page, so the first capture into a fresh slot doesn't pay page faults while the steps are held. Not thread-safe.
  */
 final class Staging {
     static final int ALIGN = 4096;
@@ -20,6 +23,32 @@ final class Staging {
 
     private final Map<String, ByteBuffer> slots = new HashMap<>();
     private long totalBytes;
+    /** Makes the staging of GPU fields, once their device memory is known. */
+    private final Function<DeviceMemory, DeviceStaging> deviceStagingFactory;
+    private DeviceStaging device;
+
+    Staging() {
+        this(DeviceStaging::new);
+    }
+
+    Staging(Function<DeviceMemory, DeviceStaging> deviceStagingFactory) {
+        this.deviceStagingFactory = deviceStagingFactory;
+    }
+
+    /** The staging of GPU fields (shadows on the device, pinned host buffers), made at the first GPU field. */
+    DeviceStaging device(DeviceMemory memory) {
+        if (device == null) {
+            device = deviceStagingFactory.apply(memory);
+        } else if (device.memory() != memory) {
+            throw new IllegalStateException("one trainer's GPU fields must use one device memory");
+        }
+        return device;
+    }
+
+    /** The staging of GPU fields, or null when no GPU field was captured yet. */
+    DeviceStaging deviceOrNull() {
+        return device;
+    }
 
     /** A buffer with position 0 and limit {@code bytes}, little-endian, for the key; reused when big enough. */
     ByteBuffer slot(String key, long bytes) {

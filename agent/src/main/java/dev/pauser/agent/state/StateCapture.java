@@ -1,26 +1,81 @@
 package dev.pauser.agent.state;
 
+import dev.pauser.agent.device.DeviceMemory;
+import dev.pauser.agent.device.DeviceRelease;
+import dev.pauser.agent.device.DeviceStaging;
 import dev.pauser.agent.store.Entry;
 import dev.pauser.agent.store.JsonEntry;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /**
- * Captures the {@code @TrainState} fields of a trainer as entries, on the training thread at a step boundary.
+ * Captures the {@code @TrainState} fields of a trainer as entries, where every step thread is held at a boundary: on
+ * the gate's control thread {@code pauser-gate} at a safe point, or on the thread of a held checkpoint (the pause hook on
+ * {@code pauser-gate}, the stop on {@code pauser-stop}, the exit on {@code pauser-exit}); never on a training thread.
  *
  * <p>Tensors are copied with bulk copies into one reusable set of direct, page-aligned, pre-touched staging buffers
  * (one per tensor key, grown when a value grows, never shrunk); the returned {@link dev.pauser.agent.store.TensorEntry
  * TensorEntries} are views of those buffers, valid until the next {@link #capture} call: the writer must be done with
  * them first (one staging set, so a new capture waits for, or is coalesced with, the write in flight). JSON values are
- * serialized here, so later changes to the fields don't leak into the checkpoint. Not thread-safe: one capture at a
- * time.
+ * serialized here, so later changes to the fields don't leak into the checkpoint. GPU fields are copied by the
+ * staging's {@link DeviceStaging} (a shadow on the device, streamed when the checkpoint is written, or pinned host
+ * memory); {@link #deviceReport} says which. Not thread-safe: one capture at a time.
  */
 public final class StateCapture {
     private final StateSchema schema;
-    private final Staging staging = new Staging();
+    private final Staging staging;
 
     public StateCapture(StateSchema schema) {
         this.schema = schema;
+        this.staging = new Staging();
+    }
+
+    /** With GPU fields staged by what {@code deviceStaging} makes of the trainer's device memory. */
+    public StateCapture(StateSchema schema, Function<DeviceMemory, DeviceStaging> deviceStaging) {
+        this.schema = schema;
+        this.staging = new Staging(deviceStaging);
+    }
+
+    /** What the last capture's GPU fields took ({@link DeviceStaging.Path#NONE} when it had none). */
+    public DeviceStaging.Report deviceReport() {
+        DeviceStaging d = staging.deviceOrNull();
+        return d == null ? new DeviceStaging.Report(DeviceStaging.Path.NONE, 0, 0) : d.report();
+    }
+
+    /**
+     * The pointer objects of the trainer's GPU fields (array elements one by one), for giving their memory back while
+     * paused; empty when it has none, or when the CUDA driver can't be used (the captures report that). Call where the
+     * steps are held.
+     */
+    public List<DeviceRelease.Target> deviceTargets(Object trainer) throws Exception {
+        List<DeviceRelease.Target> out = new ArrayList<>();
+        for (StateField f : schema.fields()) {
+            if (!(f.codec instanceof DeviceBufferCodec d)) {
+                continue;
+            }
+            DeviceMemory memory = d.memoryOrNull(f);
+            Object value = f.get(f.owner(trainer));
+            if (memory == null || value == null) {
+                continue;
+            }
+            if (value.getClass().isArray()) {
+                for (int i = 0; i < java.lang.reflect.Array.getLength(value); i++) {
+                    Object p = java.lang.reflect.Array.get(value, i);
+                    if (p != null) {
+                        out.add(new DeviceRelease.Target(f.describe() + "[" + i + "]", p, memory));
+                    }
+                }
+            } else {
+                out.add(new DeviceRelease.Target(f.describe(), value, memory));
+            }
+        }
+        return out;
+    }
+
+    /** The staging of this trainer's GPU fields, or null when none was captured yet. */
+    public DeviceStaging deviceStaging() {
+        return staging.deviceOrNull();
     }
 
     public StateSchema schema() {
@@ -35,6 +90,10 @@ public final class StateCapture {
     public List<Entry> capture(Object trainer) {
         List<Entry> entries = new ArrayList<>(schema.fields().size());
         List<String> problems = new ArrayList<>();
+        DeviceStaging device = staging.deviceOrNull();
+        if (device != null) {
+            device.beginCapture();
+        }
         for (StateField f : schema.fields()) {
             try {
                 Object value = f.get(f.owner(trainer));

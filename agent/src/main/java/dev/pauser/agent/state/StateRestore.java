@@ -117,6 +117,8 @@ public final class StateRestore {
                 } else {
                     mismatches.add(m.kind + ": " + where + ": " + m.getMessage());
                 }
+            } catch (StateException x) {
+                throw x; // the field can't be restored in this JVM at all (a GPU field without a usable driver)
             } catch (Exception x) {
                 mismatches.add("unreadable: " + where + ": " + StateCapture.message(x));
             }

@@ -1,5 +1,6 @@
 package dev.pauser.agent.state;
 
+import dev.pauser.agent.device.DeviceMemoryProvider;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.util.ArrayDeque;
@@ -45,8 +46,22 @@ public final class StateSchema {
         return of(trainer.getClass());
     }
 
-    /** Finds and checks the {@code @TrainState} fields; throws a {@link StateException} listing every problem. */
+    /**
+     * Finds and checks the {@code @TrainState} fields; throws a {@link StateException} listing every problem. GPU fields
+     * reach the device through {@link #DEVICES}.
+     */
     public static StateSchema of(Class<?> trainerClass) {
+        return of(trainerClass, DEVICES);
+    }
+
+    /**
+     * Where the GPU fields of every trainer find their device memory (asked at a trainer class's first capture or
+     * restore of a GPU field, never at start-up).
+     */
+    static final DeviceMemoryProvider DEVICES = DeviceMemoryProvider.DEFAULT;
+
+    /** As {@link #of(Class)}, with GPU fields reaching their device memory through {@code devices}. */
+    public static StateSchema of(Class<?> trainerClass, DeviceMemoryProvider devices) {
         List<String> problems = new ArrayList<>();
         List<Codec> codecs = new ArrayList<>(SpiCodec.load(trainerClass.getClassLoader(), problems));
         int spiCount = codecs.size();
@@ -55,6 +70,7 @@ public final class StateSchema {
         codecs.add(new BufferCodec());
         codecs.add(new RandomCodec());
         codecs.add(new OnnxTensorCodec());
+        codecs.add(new DeviceBufferCodec(trainerClass.getClassLoader(), devices));
         codecs.add(new JacksonCodec());
         List<StateField> fields = new ArrayList<>();
         Deque<Class<?>> path = new ArrayDeque<>();
@@ -186,6 +202,11 @@ public final class StateSchema {
     /** True when the trainer has no {@code @TrainState} fields. */
     public boolean isEmpty() {
         return fields.isEmpty();
+    }
+
+    /** True when some field holds GPU memory (a JCuda pointer or an array of them). */
+    public boolean hasDeviceFields() {
+        return fields.stream().anyMatch(f -> f.codec instanceof DeviceBufferCodec);
     }
 
     /** True when some field is an instance field (capturing needs the trainer instance). */

@@ -13,8 +13,10 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.zip.CRC32C;
 
 /**
  * The commit protocol: how a laid-out checkpoint becomes durable in a root, how one is deleted, and how a crash's debris
@@ -64,8 +66,8 @@ final class CheckpointCommit {
         boolean landed = false;
         try {
             io.createDirectory(tmp);
-            writeTensors(tmp.resolve(CheckpointNames.TENSORS), layout);
-            for (Map.Entry<String, byte[]> f : layout.smallFiles().entrySet()) {
+            Map<String, Integer> streamedCrcs = writeTensors(tmp.resolve(CheckpointNames.TENSORS), layout);
+            for (Map.Entry<String, byte[]> f : layout.withStreamedCrcs(streamedCrcs).smallFiles().entrySet()) {
                 writeBytes(io, tmp.resolve(f.getKey()), f.getValue());
             }
             io.syncDirectory(tmp);
@@ -184,7 +186,9 @@ final class CheckpointCommit {
         return report;
     }
 
-    private void writeTensors(Path file, CheckpointLayout layout) throws IOException {
+    /** Writes {@code state.safetensors}; returns the CRC32C of each streamed tensor, computed from the bytes written. */
+    private Map<String, Integer> writeTensors(Path file, CheckpointLayout layout) throws IOException {
+        Map<String, Integer> streamedCrcs = new HashMap<>();
         if (staging == null) {
             staging = Reading.alignedDirect(STAGING_BYTES);
         }
@@ -197,6 +201,11 @@ final class CheckpointCommit {
                 stage.put(header);
             }
             for (TensorEntry t : layout.tensors()) {
+                if (t.streamed()) {
+                    flush(ch, stage);
+                    streamedCrcs.put(t.key(), writeStreamed(ch, t));
+                    continue;
+                }
                 ByteBuffer src = t.data().duplicate();
                 if (src.isDirect() && src.remaining() >= DIRECT_WRITE_THRESHOLD) {
                     flush(ch, stage);
@@ -216,6 +225,23 @@ final class CheckpointCommit {
             flush(ch, stage);
             ch.force(true);
         }
+        return streamedCrcs;
+    }
+
+    /** Writes a streamed tensor's chunks straight from its buffers, checksumming the same bytes; returns the CRC32C. */
+    private static int writeStreamed(FileChannel ch, TensorEntry t) throws IOException {
+        CRC32C crc = new CRC32C();
+        long[] written = {0};
+        t.source().writeTo(chunk -> {
+            crc.update(chunk.duplicate());
+            written[0] += chunk.remaining();
+            writeFully(ch, chunk.duplicate());
+        });
+        if (written[0] != t.byteLength()) {
+            throw new IOException("field '" + t.key() + "': its source gave " + written[0] + " bytes, "
+                    + t.byteLength() + " expected");
+        }
+        return (int) crc.getValue();
     }
 
     private static void flush(FileChannel ch, ByteBuffer stage) throws IOException {

@@ -23,7 +23,10 @@ import java.util.Set;
  * {@code state.safetensors} and its header, the bytes of {@code values.json}, every field's offset and CRC32C, and the
  * bytes of {@code manifest.json} and {@code manifest.crc}. Built purely from the entries (no I/O: the wall time and the
  * host come from the caller); the tensor data itself is not copied, {@link CheckpointCommit} streams it from the
- * entries. Built on the thread that commits; immutable afterwards.
+ * entries. A streamed tensor ({@link TensorSource}) has its CRC32C recorded as 0 here; the commit computes it while
+ * writing the data and lays the manifest out again with {@link #withStreamedCrcs} before writing it (the CRC is fixed
+ * width in the manifest, so its size, and {@code totalBytes}, do not change). Built on the thread that commits;
+ * immutable afterwards.
  *
  * @param tensors the tensor entries in file order
  * @param tensorsHeader the safetensors header (length prefix included)
@@ -31,7 +34,7 @@ import java.util.Set;
  * @param totalBytes the size of every file of the checkpoint plus the {@code latest} pointer naming it
  */
 record CheckpointLayout(String name, List<TensorEntry> tensors, byte[] tensorsHeader, long tensorsBytes, byte[] values,
-        byte[] manifest, byte[] manifestCrc, long totalBytes) {
+        byte[] manifest, byte[] manifestCrc, long totalBytes, Manifest model) {
 
     /** Validates JSON values without the default 20M-character string cap (values may legitimately be large). */
     private static final JsonFactory VALUE_CHECKER = JsonFactory.builder()
@@ -78,9 +81,9 @@ record CheckpointLayout(String name, List<TensorEntry> tensors, byte[] tensorsHe
         List<Manifest.Field> fields = new ArrayList<>();
         long pos = header.length;
         for (TensorEntry t : tensors) {
-            long len = t.data().remaining();
+            long len = t.byteLength();
             fields.add(new Manifest.Field(t.key(), Manifest.Kind.TENSOR, t.declaringClass(), t.javaType(), t.dtype(),
-                    t.shape().clone(), len, CheckpointNames.TENSORS, pos, Crc32c.ofField(t)));
+                    t.shape().clone(), len, CheckpointNames.TENSORS, pos, t.streamed() ? 0 : Crc32c.ofField(t)));
             pos += len;
         }
         long tensorsBytes = pos;
@@ -90,11 +93,37 @@ record CheckpointLayout(String name, List<TensorEntry> tensors, byte[] tensorsHe
                 System.getProperty("java.vendor", ""), new LinkedHashMap<>(info), tensorsBytes, header.length,
                 Crc32c.of(header), values.length, Crc32c.of(values), fields);
         byte[] manifest = m.toJson();
-        byte[] manifestCrc = (Manifest.crcHex(Crc32c.of(manifest)) + " " + CheckpointNames.MANIFEST + "\n")
-                .getBytes(StandardCharsets.UTF_8);
+        byte[] manifestCrc = manifestCrc(manifest);
         long totalBytes = tensorsBytes + values.length + manifest.length + manifestCrc.length + latestPointer(name).length;
         return new CheckpointLayout(name, List.copyOf(tensors), header, tensorsBytes, values, manifest, manifestCrc,
-                totalBytes);
+                totalBytes, m);
+    }
+
+    /** This layout with the streamed tensors' CRC32Cs (key to CRC) in the manifest. */
+    CheckpointLayout withStreamedCrcs(Map<String, Integer> crcs) {
+        if (crcs.isEmpty()) {
+            return this;
+        }
+        List<Manifest.Field> fields = new ArrayList<>(model.fields().size());
+        for (Manifest.Field f : model.fields()) {
+            Integer crc = crcs.get(f.key());
+            fields.add(crc == null ? f : new Manifest.Field(f.key(), f.kind(), f.declaringClass(), f.javaType(),
+                    f.dtype(), f.shape(), f.byteLength(), f.file(), f.offset(), crc, f.nestedFields()));
+        }
+        Manifest m = new Manifest(model.step(), model.wallTime(), model.host(), model.jvmVersion(), model.jvmVendor(),
+                model.info(), model.tensorsFileBytes(), model.tensorsHeaderBytes(), model.tensorsHeaderCrc32c(),
+                model.valuesFileBytes(), model.valuesFileCrc32c(), fields);
+        byte[] manifest = m.toJson();
+        if (manifest.length != this.manifest.length) {
+            throw new IllegalStateException("the manifest changed size when the streamed CRCs were filled in");
+        }
+        return new CheckpointLayout(name, tensors, tensorsHeader, tensorsBytes, values, manifest, manifestCrc(manifest),
+                totalBytes, m);
+    }
+
+    private static byte[] manifestCrc(byte[] manifest) {
+        return (Manifest.crcHex(Crc32c.of(manifest)) + " " + CheckpointNames.MANIFEST + "\n")
+                .getBytes(StandardCharsets.UTF_8);
     }
 
     /** The files besides {@code state.safetensors}, by name, in the order they are written ({@code manifest.crc} last). */
@@ -148,8 +177,8 @@ record CheckpointLayout(String name, List<TensorEntry> tensors, byte[] tensorsHe
         } catch (ArithmeticException ex) {
             throw new IllegalArgumentException("field '" + t.key() + "': " + ex.getMessage());
         }
-        if (t.data().remaining() != expected) {
-            throw new IllegalArgumentException("field '" + t.key() + "': " + t.data().remaining()
+        if (t.byteLength() != expected) {
+            throw new IllegalArgumentException("field '" + t.key() + "': " + t.byteLength()
                     + " bytes of data for " + t.dtype() + Arrays.toString(t.shape()) + " (" + expected + " expected)");
         }
     }

@@ -13,9 +13,15 @@ public final class Crc32c {
     private Crc32c() {
     }
 
-    /** The checksum a manifest records for this field's value. Reads a tensor's data through a duplicate. */
+    /**
+     * The checksum a manifest records for this field's value. Reads a tensor's data through a duplicate. A streamed
+     * tensor's bytes are not at hand: its checksum is computed as it is written, so asking here is an error.
+     */
     public static int ofField(Entry e) {
         if (e instanceof TensorEntry t) {
+            if (t.streamed()) {
+                throw new IllegalArgumentException("'" + t.key() + "' is streamed: its CRC32C is known once written");
+            }
             return of(t.data());
         }
         return of(valueBytes((JsonEntry) e));

@@ -1,6 +1,7 @@
 package dev.pauser.agent.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -27,7 +28,18 @@ class ConfigTest {
         assertEquals(25, c.graceSeconds());
         assertEquals(-1, c.pauseAtStep());
         assertEquals(LogLevel.INFO, c.log());
+        assertFalse(c.releaseGpuOnPause());
         assertTrue(c.given().isEmpty());
+    }
+
+    @Test
+    void releaseGpuOnPauseFromEachSource() {
+        assertTrue(Config.load(null, props(), Map.of("PAUSER_RELEASE_GPU_ON_PAUSE", "true")).releaseGpuOnPause());
+        assertTrue(Config.load(null, props("pauser.releaseGpuOnPause", "true"), Map.of()).releaseGpuOnPause());
+        assertTrue(Config.load("releaseGpuOnPause=true", props(), Map.of()).releaseGpuOnPause());
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> Config.load("releaseGpuOnPause=sometimes", props(), Map.of()));
+        assertTrue(e.getMessage().contains("releaseGpuOnPause"), e.getMessage());
     }
 
     @Test
@@ -52,7 +64,7 @@ class ConfigTest {
     void unknownKeyNamesTheKeyItsSourceAndTheKnownKeys() {
         ConfigException e = assertThrows(ConfigException.class, () -> Config.load("bogus=1", props(), Map.of()));
         assertEquals("pauser: unknown option 'bogus' (agent argument); known options: dir, onSignal, graceSeconds, "
-                + "pauseAtStep, log, every, interval, keep, keepEvery, resume, onMismatch, async, checkpointOnPause", e.getMessage());
+                + "pauseAtStep, log, every, interval, keep, keepEvery, resume, onMismatch, async, checkpointOnPause, releaseGpuOnPause", e.getMessage());
         e = assertThrows(ConfigException.class, () -> Config.load(null, props("pauser.pauseAt", "3"), Map.of()));
         assertTrue(e.getMessage().contains("'pauseAt' (system property -Dpauser.pauseAt)"), e.getMessage());
         e = assertThrows(ConfigException.class, () -> Config.load(null, props(), Map.of("PAUSER_GRACE", "3")));

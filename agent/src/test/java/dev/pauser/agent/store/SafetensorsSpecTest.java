@@ -30,8 +30,10 @@ class SafetensorsSpecTest {
     Path tmp;
 
     /** dtype sizes straight from the specification's list. */
-    private static final Map<String, Integer> SPEC_SIZES = Map.of("F64", 8, "F32", 4, "I64", 8, "I32", 4, "I16", 2,
-            "U16", 2, "I8", 1, "U8", 1, "BOOL", 1);
+    private static final Map<String, Integer> SPEC_SIZES = Map.ofEntries(Map.entry("F64", 8), Map.entry("F32", 4),
+            Map.entry("I64", 8), Map.entry("U64", 8), Map.entry("I32", 4), Map.entry("U32", 4), Map.entry("I16", 2),
+            Map.entry("U16", 2), Map.entry("F16", 2), Map.entry("BF16", 2), Map.entry("I8", 1), Map.entry("U8", 1),
+            Map.entry("BOOL", 1));
 
     @Test
     void fileFollowsTheSpecificationExactly() throws Exception {
