@@ -4,6 +4,7 @@ import dev.pauser.agent.state.StateCapture;
 import dev.pauser.agent.state.StateException;
 import dev.pauser.agent.state.StateSchema;
 import dev.pauser.gate.TrainerListener;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -126,10 +127,14 @@ final class TrainerDiscovery implements TrainerListener {
         }
         RegisteredTrainer r = new RegisteredTrainer(id, type, self, new StateCapture(schema));
         restorer.restoreNew(r);
-        List<String> tooBig = schema.sizeProblems(self);
-        if (!tooBig.isEmpty()) {
-            // No checkpoint of it could ever be written: say so before training rather than at the first checkpoint.
-            fatal.accept(new StateException("pauser: " + type.getName() + " can't be checkpointed", tooBig).getMessage());
+        // No checkpoint of it could ever be written: say so before training rather than at the first checkpoint.
+        List<String> device = schema.deviceProblems(self);
+        List<String> problems = new ArrayList<>(device);
+        problems.addAll(schema.sizeProblems(self));
+        if (!problems.isEmpty()) {
+            // a GPU field alone is one line, as the field names itself; otherwise every problem under the class
+            fatal.accept(problems.size() == 1 && device.size() == 1 ? "pauser: " + device.get(0)
+                    : new StateException("pauser: " + type.getName() + " can't be checkpointed", problems).getMessage());
             return null;
         }
         registry.add(r);

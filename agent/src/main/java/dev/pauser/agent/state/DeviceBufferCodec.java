@@ -104,6 +104,16 @@ final class DeviceBufferCodec implements Codec {
         return memory;
     }
 
+    /** Why this field's GPU memory can't be reached in this JVM (the field's problem, one line), or null when it can. */
+    String unusableReason(StateField field) {
+        try {
+            memory(field);
+            return null;
+        } catch (DeviceException e) {
+            return e.getMessage();
+        }
+    }
+
     /** The device memory of the trainer's loader, or null where it can't be used (the captures say why). */
     DeviceMemory memoryOrNull(StateField field) {
         try {

@@ -199,6 +199,32 @@ public final class StateSchema {
         return problems;
     }
 
+    /**
+     * One line per GPU field holding a pointer object while the CUDA driver can't be used in this JVM (no NVIDIA driver,
+     * no device, JCuda's natives missing), naming the field and the reason; empty otherwise. Asked when a trainer is
+     * registered, before its first step, so such a run stops with that line rather than failing every checkpoint. A null
+     * field (a CPU run of a program that keeps its GPU buffers optional) is not asked about, and nothing is allocated.
+     */
+    public List<String> deviceProblems(Object trainer) {
+        List<String> problems = new ArrayList<>();
+        for (StateField f : fields) {
+            if (!(f.codec instanceof DeviceBufferCodec device)) {
+                continue;
+            }
+            Object value;
+            try {
+                value = f.get(f.owner(trainer));
+            } catch (Exception e) {
+                continue; // a null nested state object or the like is reported where it is used
+            }
+            String reason = value == null ? null : device.unusableReason(f);
+            if (reason != null) {
+                problems.add(reason);
+            }
+        }
+        return problems;
+    }
+
     /** True when the trainer has no {@code @TrainState} fields. */
     public boolean isEmpty() {
         return fields.isEmpty();

@@ -344,6 +344,29 @@ class DeviceStateTest {
     }
 
     @Test
+    void atRegistrationOnlyGpuFieldsHoldingAPointerAskForTheDriverAndEachNamesItself() {
+        DeviceMemoryProvider broken = loader -> {
+            throw new DeviceException("no CUDA device (cuInit: CUDA_ERROR_NO_DEVICE)");
+        };
+        StateSchema schema = StateSchema.of(GpuTrainer.class, broken);
+        List<String> problems = schema.deviceProblems(new GpuTrainer());
+        // w, raw and moments hold pointer objects; unused is null, as in a CPU run that never made it
+        assertEquals(3, problems.size(), String.valueOf(problems));
+        for (String field : List.of(".w ", ".raw ", ".moments ")) {
+            assertTrue(problems.stream().anyMatch(p -> p.startsWith("the @TrainState field " + GpuTrainer.class.getName()
+                    + field) && p.endsWith("can't be used in this JVM: no CUDA device (cuInit: CUDA_ERROR_NO_DEVICE)")),
+                    field + " in " + problems);
+        }
+        GpuTrainer cpuOnly = new GpuTrainer();
+        cpuOnly.w = null;
+        cpuOnly.raw = null;
+        cpuOnly.moments = null;
+        assertEquals(List.of(), schema.deviceProblems(cpuOnly));
+        assertEquals(List.of(), StateSchema.of(GpuTrainer.class, provider)
+                .deviceProblems(new GpuTrainer()), "a usable device");
+    }
+
+    @Test
     void aDriverThatCantBeUsedIsTheFieldsProblemAndNoJCudaMeansNoDevice() throws Exception {
         GpuTrainer t = gpuTrainer(0f);
         DeviceMemoryProvider broken = loader -> {
