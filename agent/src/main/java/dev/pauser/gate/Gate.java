@@ -78,9 +78,6 @@ public final class Gate {
     private static volatile Thread controller;
 
     private static final CopyOnWriteArrayList<GateListener> LISTENERS = new CopyOnWriteArrayList<>();
-    private static final java.util.concurrent.atomic.AtomicReference<Runnable> FIRST_STEP_HOOK =
-            new java.util.concurrent.atomic.AtomicReference<>();
-    private static volatile TrainerListener trainerListener;
     private static volatile PauseHook pauseHook;
     private static volatile ResumeHook resumeHook;
     /** The resume hook agreed to this resume; cleared whenever the gate closes again or reopens. Guarded by LOCK. */
@@ -101,7 +98,7 @@ public final class Gate {
         Worker w = Workers.current();
         Object trainer = self != null ? self : type;
         if (!w.hasSeen(trainer)) {
-            trainerSeen(w, type, trainer);
+            TrainerEvents.seen(w, type, trainer);
         }
         // Only the entry of an outermost step is a boundary: a nested entry is inside an outer step, and the state there
         // (half an epoch, half a recursion) is no place to pause or checkpoint. So nested calls skip the read, too.
@@ -121,36 +118,6 @@ public final class Gate {
             if (attention != 0) {
                 atClosedBoundary(w);
             }
-        }
-    }
-
-    /**
-     * A thread enters a step of a trainer it has not seen lately: tell the listener (the checkpoint layer registers the
-     * trainer and restores its state here, before its first step runs). Runs on the training thread, outside any step
-     * of this trainer; the listener must tolerate being told of the same trainer again.
-     */
-    private static void trainerSeen(Worker w, Class<?> type, Object trainer) {
-        if (FIRST_STEP_HOOK.get() != null) {
-            Runnable first = FIRST_STEP_HOOK.getAndSet(null);
-            if (first != null) {
-                try {
-                    first.run();
-                } catch (Throwable t) {
-                    System.err.println("pauser: the first-step report failed: " + t);
-                }
-            }
-        }
-        TrainerListener l = trainerListener;
-        if (l != null) {
-            l.trainerSeen(type, trainer == type ? null : trainer);
-        }
-        w.remember(trainer);
-    }
-
-    static void trainerConstructed(Class<?> type, Object self) {
-        TrainerListener l = trainerListener;
-        if (l != null) {
-            l.trainerConstructed(type, self);
         }
     }
 
@@ -255,19 +222,6 @@ public final class Gate {
     /** Sets the work done between quiet and PAUSED. */
     public static void setPauseHook(PauseHook hook) {
         pauseHook = hook;
-    }
-
-    /** Sets who is told of each trainer object (or class, for static steps) when a thread first runs one of its steps. */
-    /**
-     * Runs {@code hook} once, on the first thread to enter a step in this JVM, before that step's body (and before the
-     * trainer listener hears of it).
-     */
-    public static void onFirstStep(Runnable hook) {
-        FIRST_STEP_HOOK.set(hook);
-    }
-
-    public static void setTrainerListener(TrainerListener listener) {
-        trainerListener = listener;
     }
 
     /** Asks for a pause; returns at once. Idempotent; ignored while stopping. */

@@ -23,7 +23,7 @@ public final class StepHooks {
     /** A constructor of a class declaring {@code @TrainStep} methods returned. Not a safe point. */
     public static void constructed(Class<?> type, Object self) {
         if (self != null && self.getClass() == type) {
-            Gate.trainerConstructed(type, self);
+            TrainerEvents.constructed(type, self);
         }
     }
 

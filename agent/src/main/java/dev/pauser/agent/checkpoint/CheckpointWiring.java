@@ -8,6 +8,7 @@ import dev.pauser.agent.store.CheckpointStore;
 import dev.pauser.agent.store.LoadedCheckpoint;
 import dev.pauser.agent.store.Resume;
 import dev.pauser.gate.Gate;
+import dev.pauser.gate.TrainerEvents;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -96,7 +97,7 @@ public final class CheckpointWiring {
             Log.info("resuming from " + from.dir() + " at step " + from.step() + " (written "
                     + from.wallTime() + ")");
         }
-        Gate.setTrainerListener(new TrainerDiscovery(registry, sightings, restorer, fatalAtRuntime));
+        TrainerEvents.setListener(new TrainerDiscovery(registry, sightings, restorer, fatalAtRuntime));
         Gate.setPauseHook(checkpointer.pauseHook());
         Gate.setResumeHook(checkpointer.resumeHook());
         addStopHook.accept(() -> {

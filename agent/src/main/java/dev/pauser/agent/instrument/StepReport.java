@@ -3,6 +3,7 @@ package dev.pauser.agent.instrument;
 import dev.pauser.agent.log.Log;
 import dev.pauser.gate.Gate;
 import dev.pauser.gate.GateState;
+import dev.pauser.gate.TrainerEvents;
 import java.io.File;
 import java.io.IOException;
 import java.lang.instrument.Instrumentation;
@@ -62,7 +63,7 @@ public final class StepReport {
 
     /** Installs the first-step line, and for a JVM started with the agent, the exit check. */
     public static void install(Instrumentation inst, boolean lateAttach, String agentJar) {
-        Gate.onFirstStep(() -> Log.info(summary()));
+        TrainerEvents.onFirstStep(() -> Log.info(summary()));
         String main = lateAttach ? null : programMainClass(System.getProperty("sun.java.command"), agentJar);
         if (main != null) {
             Runtime.getRuntime().addShutdownHook(new Thread(() -> atExit(inst, main), "pauser-step-report"));
