@@ -296,8 +296,10 @@ elif selected c; then
         pause_line=$(pauser pause "$pid" --wait=300s 2>&1)
         pause_status=$?
         echo "  pauser pause: $pause_line"
+        # where the memory is given back after PAUSED is reported, wait (a minute at most) until the agent says it was
+        released_some() { released=$(attribute "$pid" DeviceBytesReleased); [ "${released:-0}" -gt 0 ]; }
+        wait_until 60 released_some
         paused=$(gpu_memory_used_mib)
-        released=$(attribute "$pid" DeviceBytesReleased)
         state_bytes=$(attribute "$pid" DeviceStateBytes)
         pauser status "$pid" 2>&1 | sed 's/^/  status: /'
         progress_lines=$(grep -c '^step [0-9]' "$work/c.out")
