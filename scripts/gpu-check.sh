@@ -198,34 +198,56 @@ say "scratch directory: $work"
 # (a) -----------------------------------------------------------------------------------------------------------
 if selected a; then
     say "(a) GPU tests: classes matching $gpu_tests"
-    # The agent's test classes, then the sample app's (which run the sample app in-process too), on the JVM's own class
-    # path, as surefire puts them: tests that start child JVMs hand them java.class.path.
-    class_path=$bundle/tests/classes:$bundle/tests/sample-classes
-    for jar in "$bundle"/tests/lib/*.jar "$bundle/sample-app/sample-app.jar" "$bundle"/sample-app/lib/*.jar; do
-        class_path=$class_path:$jar
-    done
-    # the JVM options of the build's surefire configuration (agent/pom.xml)
-    bounded 600 "$java" --add-opens java.base/java.util=ALL-UNNAMED --add-opens jdk.random/jdk.random=ALL-UNNAMED \
-        -Dpauser.test.agentJar="$bundle/pauser.jar" -Dpauser.test.appJar="$bundle/sample-app/sample-app.jar" \
-        -Dpauser.test.jdk25=/nonexistent -cp "$class_path" org.junit.platform.console.ConsoleLauncher execute \
-        --disable-banner --disable-ansi-colors --details=tree --scan-class-path "$bundle/tests/classes:$bundle/tests/sample-classes" \
-        --include-classname "$gpu_tests" --reports-dir "$work/junit" >"$work/tests.out" 2>&1
-    tests_status=$?
-    cat "$work/tests.out"
-    count() { # count <word>: the number on the summary line "[ N tests <word> ]"
-        sed -n "s/^\[ *\([0-9][0-9]*\) tests $1 *\]$/\1/p" "$work/tests.out" | tail -n 1
+    # run_tests <name> <class directory> <class path>: one module's test classes in a JVM of their own, as surefire runs
+    # them (one module's tests can leave a JVM where another's can't start: JCuda's driver class fails to initialize
+    # only once per JVM), with everything on the JVM's class path (tests that start child JVMs hand them
+    # java.class.path), and the JVM options of the build's surefire configuration (agent/pom.xml).
+    run_tests() {
+        bounded 600 "$java" --add-opens java.base/java.util=ALL-UNNAMED --add-opens jdk.random/jdk.random=ALL-UNNAMED \
+            -Dpauser.test.agentJar="$bundle/pauser.jar" -Dpauser.test.appJar="$bundle/sample-app/sample-app.jar" \
+            -Dpauser.test.jdk25=/nonexistent -cp "$3" org.junit.platform.console.ConsoleLauncher execute \
+            --disable-banner --disable-ansi-colors --details=tree --scan-class-path "$2" \
+            --include-classname "$gpu_tests" --reports-dir "$work/junit-$1" >"$work/tests-$1.out" 2>&1
+        status=$?
+        sed "s/^/  $1: /" "$work/tests-$1.out"
+        return $status
     }
+    count() { # count <word>: the numbers on the summary lines "[ N tests <word> ]" of both runs, added
+        cat "$work"/tests-*.out | sed -n "s/^\[ *\([0-9][0-9]*\) tests $1 *\]$/\1/p" \
+            | { total=0; while read -r n; do total=$((total + n)); done; echo "$total"; }
+    }
+    launcher=$(ls "$bundle"/tests/lib/junit-platform-console-standalone-*.jar | head -n 1)
+    testkit=$(ls "$bundle"/tests/lib/pauser-testkit-*.jar | head -n 1)
+    agent_path=$bundle/tests/classes
+    for jar in "$bundle"/tests/lib/*.jar; do
+        agent_path=$agent_path:$jar
+    done
+    sample_path=$bundle/tests/sample-classes:$launcher:$testkit:$bundle/sample-app/sample-app.jar
+    for jar in "$bundle"/sample-app/lib/*.jar; do
+        sample_path=$sample_path:$jar
+    done
+    tests_status=0
+    run_tests agent "$bundle/tests/classes" "$agent_path" || tests_status=$?
+    run_tests sample-app "$bundle/tests/sample-classes" "$sample_path" || tests_status=$?
     found=$(count found)
     skipped=$(count skipped)
+    aborted=$(count aborted)
     succeeded=$(count successful)
     failed_tests=$(count failed)
-    summary="${found:-0} found, ${succeeded:-0} passed, ${skipped:-0} skipped, ${failed_tests:-0} failed"
+    # A GPU test that finds no device is aborted by its assumption, whose message says so ("no CUDA device can be used
+    # here: ...", "no usable CUDA device here: ..."); here, where nvidia-smi lists a GPU, that is a failure. (Tests of
+    # the no-GPU paths are aborted where a GPU is usable, with other words: those are expected.)
+    no_device=$(cat "$work"/tests-*.out | grep -E -c 'Assumption failed: no (usable )?CUDA device')
+    summary="$found found, $succeeded passed, $aborted aborted ($no_device for want of a usable CUDA device),"
+    summary="$summary $skipped skipped, $failed_tests failed"
     if [ "$tests_status" -ne 0 ]; then
         verdict "(a)" FAIL "GPU tests: $summary (launcher exit status $tests_status)"
-    elif [ "${found:-0}" -eq 0 ]; then
+    elif [ "$found" -eq 0 ]; then
         verdict "(a)" FAIL "no test class matches $gpu_tests in the bundle"
-    elif [ "${succeeded:-0}" -eq 0 ]; then
-        verdict "(a)" FAIL "GPU tests: $summary: every test skipped, on a machine with a GPU (see the reasons above)"
+    elif [ "$no_device" -gt 0 ]; then
+        verdict "(a)" FAIL "GPU tests: $summary: they could not use the GPU nvidia-smi lists (the reasons are above)"
+    elif [ "$succeeded" -eq 0 ]; then
+        verdict "(a)" FAIL "GPU tests: $summary: none ran to the end"
     else
         verdict "(a)" PASS "GPU tests: $summary"
     fi
@@ -296,11 +318,16 @@ elif selected c; then
         pause_line=$(pauser pause "$pid" --wait=300s 2>&1)
         pause_status=$?
         echo "  pauser pause: $pause_line"
-        # where the memory is given back after PAUSED is reported, wait (a minute at most) until the agent says it was
-        released_some() { released=$(attribute "$pid" DeviceBytesReleased); [ "${released:-0}" -gt 0 ]; }
-        wait_until 60 released_some
-        paused=$(gpu_memory_used_mib)
+        # where the memory is given back after PAUSED is reported, wait (a minute at most) until the agent says it was;
+        # an agent without device state (DeviceStateBytes 0) has nothing to give back
         state_bytes=$(attribute "$pid" DeviceStateBytes)
+        released_some() { released=$(attribute "$pid" DeviceBytesReleased); [ "${released:-0}" -gt 0 ]; }
+        if [ "${state_bytes:-0}" -gt 0 ]; then
+            wait_until 60 released_some
+        else
+            released_some
+        fi
+        paused=$(gpu_memory_used_mib)
         pauser status "$pid" 2>&1 | sed 's/^/  status: /'
         progress_lines=$(grep -c '^step [0-9]' "$work/c.out")
         resume_line=$(pauser resume "$pid" 2>&1)

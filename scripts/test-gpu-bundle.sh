@@ -115,7 +115,8 @@ for class in GateTest CommandLineTest; do # one of the agent's test classes, one
         exit 1
     fi
 done
-expect "gpu-check.sh a: GPU test classes that run nothing fail the check" 1 "(a) FAIL: " "$bundle/gpu-check.sh" a
+# the build's GPU test classes, none of which finds a usable device here (before they exist: none is found)
+expect "gpu-check.sh a: GPU tests without a usable device fail the check" 1 "(a) FAIL: " "$bundle/gpu-check.sh" a
 # (b) and (c) drive the sample app like any: with its CPU mode, (b) goes through kill -9 and resume to the same hash,
 # and (c) fails, there being no device memory to give back.
 cpu_sample="--steps 1000 --log-every 250"
