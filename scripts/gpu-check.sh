@@ -11,7 +11,7 @@
 #       staging, >= 80 % of a plain pinned device-to-host copy).
 # Usage: gpu-check.sh [a] [b] [c] [d]: the checks to run, all four when none is named (to rerun one that failed).
 # Prints every figure and a verdict per check. Exit status: 0 every check passed, 1 a check failed, 2 the bundle is
-# incomplete, 3 no NVIDIA GPU (nothing else is run). About 3 to 5 minutes on an H100/H200.
+# incomplete, 3 no NVIDIA GPU (nothing else is run). Sized for 5 minutes at most on an H100/H200.
 # Settings (environment): GPU_CHECK_WORK (scratch directory; default a new one under $TMPDIR or /tmp, removed when
 # every check passed), GPU_CHECK_SAMPLE_ARGS (the sample's options for (b) and (c)), GPU_CHECK_SLOW_ARGS (added to
 # slow the runs that are interrupted), GPU_CHECK_BENCH_MB (state size of (d), MiB), GPU_CHECK_TESTS (a regular
@@ -363,7 +363,7 @@ fi
 # (d) -----------------------------------------------------------------------------------------------------------
 if selected d; then
     say "(d) GpuCopyBench, $bench_mb MiB of device state"
-    bounded 900 "$java" -cp "$bundle/bench/pauser-bench.jar:$bundle/bench/lib/*" dev.pauser.bench.GpuCopyBench \
+    bounded 600 "$java" -cp "$bundle/bench/pauser-bench.jar:$bundle/bench/lib/*" dev.pauser.bench.GpuCopyBench \
         --agent "$bundle/pauser.jar" --mb "$bench_mb" --runs 3
     case $? in
         0) verdict "(d)" PASS "every figure measured and on target (above)" ;;
