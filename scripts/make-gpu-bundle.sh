@@ -141,6 +141,15 @@ chmod 755 "$out/gpu-check.sh"
 } >"$out/BUNDLE.txt"
 rm -rf "$work"
 
+# The bundle's own java must run the agent jar it holds (a pauser.jar packaged twice without `clean` nests its classes
+# under inst/inst/ and fails here rather than on the GPU machine).
+if ! version_line=$("$out/bin/java" -jar "$out/pauser.jar" --version 2>&1); then
+    echo "make-gpu-bundle: $out/bin/java -jar pauser.jar --version fails: $(printf '%s' "$version_line" | head -n 1);" \
+        "rebuild the jars: (cd $root && mvn -B clean package -DskipTests)" >&2
+    exit 1
+fi
+echo "make-gpu-bundle: $version_line"
+
 tar -C "$root/target" -czf "$archive" gpu-bundle
 dir_kib=$(du -sk "$out" | cut -f1)
 tar_bytes=$(wc -c <"$archive")
