@@ -1,6 +1,5 @@
 package dev.pauser.bench;
 
-import com.sun.tools.attach.VirtualMachine;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.ByteBuffer;
@@ -17,8 +16,6 @@ import java.util.Locale;
 import javax.management.MBeanServerConnection;
 import javax.management.ObjectName;
 import javax.management.remote.JMXConnector;
-import javax.management.remote.JMXConnectorFactory;
-import javax.management.remote.JMXServiceURL;
 
 /**
  * Checkpoint cost, whole run: a child JVM under the agent holds {@code --mb} MiB of {@code @TrainState}; the harness asks
@@ -69,7 +66,7 @@ public final class CheckpointBench {
                 System.out.println("child: " + line);
             }
             List<long[]> samples = new ArrayList<>();
-            try (JMXConnector c = connect(child.pid())) {
+            try (JMXConnector c = LocalJmx.connect(child.pid())) {
                 MBeanServerConnection jmx = c.getMBeanServerConnection();
                 ObjectName pauser = new ObjectName("dev.pauser:type=Pauser");
                 for (int r = 0; r < runs + 1; r++) {
@@ -140,15 +137,6 @@ public final class CheckpointBench {
         }
         Files.deleteIfExists(file);
         return bytes / (best / 1e3);
-    }
-
-    private static JMXConnector connect(long pid) throws Exception {
-        VirtualMachine vm = VirtualMachine.attach(Long.toString(pid));
-        try {
-            return JMXConnectorFactory.connect(new JMXServiceURL(vm.startLocalManagementAgent()));
-        } finally {
-            vm.detach();
-        }
     }
 
     private static String codeSource(Class<?> c) throws Exception {
