@@ -40,7 +40,8 @@ final class CudaDevices {
             int[] count = new int[1];
             JCudaDriver.cuDeviceGetCount(count);
             return count[0] > 0 ? Availability.USABLE : Availability.NO_DEVICE;
-        } catch (UnsatisfiedLinkError e) {
+        } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
+            // NoClassDefFoundError: the driver class already failed to initialize in this JVM, for the same reason
             return Availability.NO_DRIVER;
         } catch (CudaException e) { // exceptions enabled by a trainer in this JVM
             return Availability.NO_DEVICE;
