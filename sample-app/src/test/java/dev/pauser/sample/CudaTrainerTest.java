@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.pauser.TrainState;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.ObjectInputStream;
@@ -119,14 +118,7 @@ class CudaTrainerTest {
     }
 
     private static List<Field> stateFields(Class<?> trainer) {
-        List<Field> fields = new ArrayList<>();
-        for (Field f : trainer.getDeclaredFields()) {
-            if (f.isAnnotationPresent(TrainState.class)) {
-                f.setAccessible(true);
-                fields.add(f);
-            }
-        }
-        return fields;
+        return SplitRunTest.stateFields(trainer);
     }
 
     /** The state fields' values as a checkpoint holds them: device memory copied to the host, the rest deep-copied. */

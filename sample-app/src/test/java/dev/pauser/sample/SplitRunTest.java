@@ -75,14 +75,21 @@ class SplitRunTest {
     }
 
     static List<Field> stateFields() {
+        return stateFields(SampleTrainer.class);
+    }
+
+    /** The {@code @TrainState} fields of {@code trainer} and its superclasses, found as the agent finds them. */
+    static List<Field> stateFields(Class<?> trainer) {
         List<Field> fields = new ArrayList<>();
-        for (Field f : SampleTrainer.class.getDeclaredFields()) {
-            if (f.isAnnotationPresent(TrainState.class)) {
-                if (Modifier.isStatic(f.getModifiers())) {
-                    throw new AssertionError("static @TrainState field " + f);
+        for (Class<?> c = trainer; c != Object.class; c = c.getSuperclass()) {
+            for (Field f : c.getDeclaredFields()) {
+                if (f.isAnnotationPresent(TrainState.class)) {
+                    if (Modifier.isStatic(f.getModifiers())) {
+                        throw new AssertionError("static @TrainState field " + f);
+                    }
+                    f.setAccessible(true);
+                    fields.add(f);
                 }
-                f.setAccessible(true);
-                fields.add(f);
             }
         }
         return fields;
