@@ -1,35 +1,24 @@
 package dev.pauser.sample;
 
 import dev.pauser.TrainState;
-import dev.pauser.TrainStep;
-import java.io.IOException;
-import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Random;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import jcuda.CudaException;
 import jcuda.Pointer;
-import jcuda.driver.CUcontext;
-import jcuda.driver.CUdevice;
 import jcuda.driver.CUdeviceptr;
-import jcuda.driver.CUfunction;
-import jcuda.driver.CUmodule;
 import jcuda.driver.JCudaDriver;
 
 /**
- * The sample MLP trained by CUDA kernels on an NVIDIA GPU ({@code --device cuda}), through JCuda's driver API only:
- * the kernels ({@code src/main/cuda/mlp_kernels.cu}) are loaded from their PTX with {@code cuModuleLoadData} and run
- * with {@code cuLaunchKernel}, so no CUDA runtime, NVRTC or cuBLAS library is needed, only the driver.
+ * The sample MLP ({@link MlpTrainer}) trained by CUDA kernels on an NVIDIA GPU ({@code --device cuda}), launched
+ * through {@link CudaKernels}.
  *
  * <p>The same network, data, initial weights, batches and Adam as {@link SampleTrainer}; the parameters and the Adam
  * moments live in GPU memory, in three {@code @TrainState CUdeviceptr} fields with the flat layout of the CPU mode
- * ({@link MlpGraphs.Layout}). Everything else that decides the rest of the run is in the host-side {@code @TrainState}
- * fields, and only {@link #trainStep()} changes any of it. Every kernel computes each output in one thread, in a fixed
- * order (no atomics), and the launch configuration depends on the options only, so a run restored from a snapshot of
- * the state fields taken between two steps goes on exactly as the uninterrupted run would have on the same GPU.
+ * ({@link MlpGraphs.Layout}), beside the host-side {@code @TrainState} fields of {@link MlpTrainer}. Every kernel
+ * computes each output in one thread, in a fixed order (no atomics), and the launch configuration depends on the
+ * options only, so a run restored from a snapshot of the state fields taken between two steps goes on exactly as the
+ * uninterrupted run would have on the same GPU.
  *
  * <p>The device pointers are read from their fields at every launch and copy, never cached: an agent that moves the
  * state's memory (giving it back during a pause and mapping new memory on resume) updates the pointer objects, and
@@ -37,18 +26,11 @@ import jcuda.driver.JCudaDriver;
  *
  * <p>Threads: everything runs on the thread that called {@link #open}, which holds the device's primary context.
  */
-public final class CudaTrainer implements Trainer {
-    /** The PTX of the kernels, generated from {@code src/main/cuda/mlp_kernels.cu} by {@code make-ptx.sh}. */
-    static final String PTX_RESOURCE = "mlp_kernels.ptx";
-    /** The kernels this class launches: each is an entry of the PTX. */
-    static final List<String> KERNELS = List.of("gather_batch", "linear_forward", "softmax_xent", "mean_loss",
-            "weight_grad", "bias_grad", "input_grad", "adam", "count_correct");
-    /** Threads per block of every launch: with the options, it fixes every launch's configuration. */
-    private static final int BLOCK = 256;
+public final class CudaTrainer extends MlpTrainer {
     /** Test rows evaluated per launch, to bound the evaluation's scratch memory on large networks. */
     private static final int EVAL_CHUNK_ROWS = 1024;
 
-    // ---- training state: all of it, and only trainStep() changes it ----
+    // ---- training state of the CUDA mode, with MlpTrainer's: only trainStep() changes it ----
 
     /** All parameters (float32), in the layout of {@link SampleTrainer#params}. */
     @TrainState
@@ -59,29 +41,10 @@ public final class CudaTrainer implements Trainer {
     /** Adam's second moments (float32), same layout. */
     @TrainState
     CUdeviceptr adamV;
-    /** Completed training steps. */
-    @TrainState
-    long step;
-    /** Completed passes over the training set. */
-    @TrainState
-    long epoch;
-    /** Position in {@link #order} of the next batch's first row. */
-    @TrainState
-    int cursor;
-    /** This epoch's order of the training rows. */
-    @TrainState
-    int[] order;
-    /** Shuffles {@link #order} at each epoch's end. */
-    @TrainState
-    Random shuffleRng;
 
     // ---- configuration and things derived from it: the same in every run with the same options ----
 
-    final Options options;
-    final MlpGraphs.Layout layout;
-    private final CUdevice device;
-    private final CUmodule module;
-    private final Kernels kernels;
+    private final CudaKernels kernels;
     /** Every allocation of this trainer but the state's, freed by {@link #close}. */
     private final List<CUdeviceptr> scratch = new ArrayList<>();
     private final CUdeviceptr trainX;
@@ -111,8 +74,6 @@ public final class CudaTrainer implements Trainer {
     private final CUdeviceptr evalB;
     private final CUdeviceptr evalCorrect;
     private final int[] hostRows;
-    private double lastLoss = Double.NaN;
-    private long stepsRunHere;
 
     /** {@code --device cuda} cannot run here: the message is the reason, one line. */
     static final class CudaUnavailable extends Exception {
@@ -141,34 +102,9 @@ public final class CudaTrainer implements Trainer {
      * @throws OutOfDeviceMemory where the device memory the options need is more than the GPU has free
      */
     static CudaTrainer open(Options options) throws CudaUnavailable, OutOfDeviceMemory {
-        CUdevice device = new CUdevice();
-        CUmodule module = new CUmodule();
+        CudaKernels kernels = CudaKernels.load();
         try {
-            JCudaDriver.setExceptionsEnabled(true);
-            JCudaDriver.cuInit(0);
-            int[] count = new int[1];
-            JCudaDriver.cuDeviceGetCount(count);
-            if (count[0] == 0) {
-                throw new CudaUnavailable("the driver sees no CUDA device");
-            }
-            JCudaDriver.cuDeviceGet(device, 0);
-            CUcontext context = new CUcontext();
-            JCudaDriver.cuDevicePrimaryCtxRetain(context, device);
-            JCudaDriver.cuCtxSetCurrent(context);
-        } catch (UnsatisfiedLinkError e) {
-            throw new CudaUnavailable(nativeLibraryReason(e));
-        } catch (CudaException e) {
-            throw new CudaUnavailable("the CUDA driver failed to start: " + e.getMessage());
-        }
-        try {
-            JCudaDriver.cuModuleLoadData(module, ptx());
-        } catch (CudaException e) {
-            JCudaDriver.cuDevicePrimaryCtxRelease(device);
-            throw new CudaUnavailable("the driver can't load the kernels' PTX (ISA 8.0, compute_75; it needs a driver"
-                    + " for CUDA 12.0 or newer and a Turing or newer GPU): " + e.getMessage());
-        }
-        try {
-            return new CudaTrainer(options, device, module);
+            return new CudaTrainer(options, kernels);
         } catch (CudaException e) {
             if (!"CUDA_ERROR_OUT_OF_MEMORY".equals(e.getMessage())) {
                 throw e;
@@ -179,12 +115,9 @@ public final class CudaTrainer implements Trainer {
         }
     }
 
-    private CudaTrainer(Options options, CUdevice device, CUmodule module) {
-        this.options = options;
-        this.device = device;
-        this.module = module;
-        this.kernels = new Kernels(module);
-        this.layout = new MlpGraphs.Layout(options.features(), options.hidden(), options.layers(), options.classes());
+    private CudaTrainer(Options options, CudaKernels kernels) {
+        super(options);
+        this.kernels = kernels;
         Dataset data = new Dataset(options.seed(), options.features(), options.classes(), options.trainRows(),
                 options.testRows());
         int batch = options.batch();
@@ -220,44 +153,28 @@ public final class CudaTrainer implements Trainer {
         this.evalCorrect = allocate((long) evalRows * Integer.BYTES);
         this.hostRows = new int[batch];
 
-        // The state at step 0: the same initial weights, moments and shuffle as the CPU mode.
+        // The parameters and moments at step 0: the same initial weights and moments as the CPU mode.
         long stateBytes = (long) layout.totalSize * Float.BYTES;
         this.params = new CUdeviceptr();
         JCudaDriver.cuMemAlloc(params, stateBytes);
-        JCudaDriver.cuMemcpyHtoD(params, Pointer.to(SampleTrainer.initialParameters(layout, options.seed())),
-                stateBytes);
+        JCudaDriver.cuMemcpyHtoD(params, Pointer.to(initialParameters(layout, options.seed())), stateBytes);
         this.adamM = new CUdeviceptr();
         JCudaDriver.cuMemAlloc(adamM, stateBytes);
         JCudaDriver.cuMemsetD8(adamM, (byte) 0, stateBytes);
         this.adamV = new CUdeviceptr();
         JCudaDriver.cuMemAlloc(adamV, stateBytes);
         JCudaDriver.cuMemsetD8(adamV, (byte) 0, stateBytes);
-        this.shuffleRng = new Random(options.seed());
-        this.order = new int[data.trainRows()];
-        for (int i = 0; i < order.length; i++) {
-            order[i] = i;
-        }
-        SampleTrainer.shuffle(order, shuffleRng);
     }
 
     /**
-     * One training step, as {@link SampleTrainer#trainStep()} but on the GPU: takes the next mini-batch (reshuffling at
-     * the end of an epoch), runs forward, softmax cross-entropy, backward and Adam as kernels on the default stream,
-     * and waits for them by reading the loss back. Once {@code step} has reached {@code --steps} it does nothing.
+     * Trains on the batch as {@link SampleTrainer} does, but on the GPU: runs forward, softmax cross-entropy, backward
+     * and Adam as kernels on the default stream, and waits for them by reading the loss back.
      */
-    @TrainStep
     @Override
-    public void trainStep() throws InterruptedException {
-        if (step >= options.steps()) {
-            return;
-        }
+    float trainBatch(int first, long adamStep) {
         int batch = options.batch();
         int features = options.features();
-        if (cursor + batch > order.length) {
-            SampleTrainer.shuffle(order, shuffleRng);
-            epoch++;
-            cursor = 0;
-        }
+        System.arraycopy(order, first, hostRows, 0, batch);
         System.arraycopy(order, cursor, hostRows, 0, batch);
         JCudaDriver.cuMemcpyHtoD(batchRows, Pointer.to(hostRows), (long) batch * Integer.BYTES);
         kernels.launch(kernels.gatherBatch, (long) batch * features,
@@ -296,7 +213,7 @@ public final class CudaTrainer implements Trainer {
         }
 
         // Adam, with the CPU mode's float arithmetic for alpha_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t).
-        float t = (float) (step + 1);
+        float t = (float) adamStep;
         float bc1 = 1f - (float) Math.pow(MlpGraphs.BETA1, t);
         float bc2 = 1f - (float) Math.pow(MlpGraphs.BETA2, t);
         float alpha = options.lr() * (float) Math.sqrt(bc2) / bc1;
@@ -305,13 +222,7 @@ public final class CudaTrainer implements Trainer {
 
         float[] hostLoss = new float[1];
         JCudaDriver.cuMemcpyDtoH(Pointer.to(hostLoss), loss, Float.BYTES); // waits for the step's kernels
-        lastLoss = hostLoss[0];
-        cursor += batch;
-        step++;
-        stepsRunHere++;
-        if (options.stepDelayMillis() > 0) {
-            Thread.sleep(options.stepDelayMillis());
-        }
+        return hostLoss[0];
     }
 
     /** The test rows classified correctly by the current parameters, on the GPU. Reads the state, changes nothing. */
@@ -344,41 +255,11 @@ public final class CudaTrainer implements Trainer {
     }
 
     /** The parameters, copied from the device. */
+    @Override
     float[] parametersOnHost() {
         float[] p = new float[layout.totalSize];
         JCudaDriver.cuMemcpyDtoH(Pointer.to(p), params, (long) p.length * Float.BYTES);
         return p;
-    }
-
-    /** The hash of the parameters copied back from the device (see {@link Trainer#weightsSha256}). */
-    @Override
-    public String weightsSha256() {
-        return SampleTrainer.sha256(parametersOnHost());
-    }
-
-    @Override
-    public double lastLoss() {
-        return lastLoss;
-    }
-
-    @Override
-    public long step() {
-        return step;
-    }
-
-    @Override
-    public long epoch() {
-        return epoch;
-    }
-
-    @Override
-    public long stepsRunHere() {
-        return stepsRunHere;
-    }
-
-    @Override
-    public int parameterCount() {
-        return layout.totalSize;
     }
 
     /** Frees this trainer's device memory and kernels, and releases the primary context it retained. */
@@ -392,8 +273,7 @@ public final class CudaTrainer implements Trainer {
         for (CUdeviceptr p : scratch) {
             JCudaDriver.cuMemFree(p);
         }
-        JCudaDriver.cuModuleUnload(module);
-        JCudaDriver.cuDevicePrimaryCtxRelease(device);
+        kernels.close();
     }
 
     /** Where tensor {@code t} starts in {@link #params}, from the field's pointer as it is now. */
@@ -428,99 +308,5 @@ public final class CudaTrainer implements Trainer {
     /** The labels as the kernels read them: int32 (a class number is below 2^31). */
     private static int[] labels(long[] y) {
         return Arrays.stream(y).mapToInt(Math::toIntExact).toArray();
-    }
-
-    /** The PTX resource as {@code cuModuleLoadData} wants it: NUL-terminated text. */
-    static byte[] ptx() {
-        try (InputStream in = CudaTrainer.class.getResourceAsStream(PTX_RESOURCE)) {
-            if (in == null) {
-                throw new IllegalStateException("the resource " + PTX_RESOURCE + " is missing from sample-app.jar;"
-                        + " rebuild it with mvn package");
-            }
-            byte[] text = in.readAllBytes();
-            return Arrays.copyOf(text, text.length + 1);
-        } catch (IOException e) {
-            throw new IllegalStateException("can't read the resource " + PTX_RESOURCE + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static final Pattern MISSING_LIBRARY =
-            Pattern.compile("(lib[\\w.+-]+\\.so[\\w.]*): cannot open shared object file[^\\r\\n]*");
-
-    /**
-     * One line out of JCuda's multi-line report of a native library it could not load: the missing system library
-     * where it names one (libcuda.so.1 comes with the NVIDIA driver), else the report's first line.
-     */
-    static String nativeLibraryReason(UnsatisfiedLinkError e) {
-        String message = String.valueOf(e.getMessage());
-        Matcher m = MISSING_LIBRARY.matcher(message);
-        if (m.find()) {
-            return m.group() + " (JCuda's driver library needs " + m.group(1)
-                    + ", which the NVIDIA driver installs)";
-        }
-        return message.lines().findFirst().orElse(e.toString()).trim();
-    }
-
-    /** The kernels, looked up once, and how one is launched. */
-    private static final class Kernels {
-        final CUfunction gatherBatch;
-        final CUfunction linearForward;
-        final CUfunction softmaxXent;
-        final CUfunction meanLoss;
-        final CUfunction weightGrad;
-        final CUfunction biasGrad;
-        final CUfunction inputGrad;
-        final CUfunction adam;
-        final CUfunction countCorrect;
-
-        Kernels(CUmodule module) {
-            // Each name is one of KERNELS, the list PtxTest checks against the PTX's entries.
-            gatherBatch = function(module, "gather_batch");
-            linearForward = function(module, "linear_forward");
-            softmaxXent = function(module, "softmax_xent");
-            meanLoss = function(module, "mean_loss");
-            weightGrad = function(module, "weight_grad");
-            biasGrad = function(module, "bias_grad");
-            inputGrad = function(module, "input_grad");
-            adam = function(module, "adam");
-            countCorrect = function(module, "count_correct");
-        }
-
-        private static CUfunction function(CUmodule module, String name) {
-            if (!KERNELS.contains(name)) {
-                throw new IllegalArgumentException("kernel " + name + " is not in CudaTrainer.KERNELS");
-            }
-            CUfunction f = new CUfunction();
-            JCudaDriver.cuModuleGetFunction(f, module, name);
-            return f;
-        }
-
-        /**
-         * Launches {@code kernel} on the default stream with one thread per output ({@code threads} of them, in blocks
-         * of {@link #BLOCK}), with {@code args} in the kernel's parameter order: a {@link CUdeviceptr} (null for a null
-         * pointer), an {@link Integer} (int), a {@link Long} (long long) or a {@link Float} (float).
-         */
-        void launch(CUfunction kernel, long threads, Object... args) {
-            Pointer[] params = new Pointer[args.length];
-            for (int i = 0; i < args.length; i++) {
-                Object a = args[i];
-                if (a == null) {
-                    params[i] = Pointer.to(new long[] {0});
-                } else if (a instanceof CUdeviceptr p) {
-                    params[i] = Pointer.to(p);
-                } else if (a instanceof Integer v) {
-                    params[i] = Pointer.to(new int[] {v});
-                } else if (a instanceof Long v) {
-                    params[i] = Pointer.to(new long[] {v});
-                } else if (a instanceof Float v) {
-                    params[i] = Pointer.to(new float[] {v});
-                } else {
-                    throw new IllegalArgumentException("kernel argument " + i + ": " + a.getClass().getName());
-                }
-            }
-            long blocks = (threads + BLOCK - 1) / BLOCK;
-            JCudaDriver.cuLaunchKernel(kernel, Math.toIntExact(blocks), 1, 1, BLOCK, 1, 1, 0, null,
-                    Pointer.to(params), null);
-        }
     }
 }

@@ -1,7 +1,7 @@
 package dev.pauser.sample;
 
 /**
- * What the training loop of {@link SampleTrainer#run} needs of a trainer, whichever device computes: {@link
+ * What the training loop of {@link SampleApp#run} needs of a trainer, whichever device computes: {@link
  * SampleTrainer} (ONNX Runtime on the CPU) or {@link CudaTrainer} (CUDA kernels on an NVIDIA GPU). Every method runs on
  * the thread that runs the loop (the main thread).
  */

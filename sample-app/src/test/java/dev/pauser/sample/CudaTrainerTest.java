@@ -4,12 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.pauser.TrainState;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.ObjectInputStream;
-import java.io.ObjectOutputStream;
-import java.io.Serializable;
 import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -52,28 +46,8 @@ class CudaTrainerTest {
     @ValueSource(ints = {0, 1, 31, 32, 57, 100})
     void aRunWhoseStateIsCopiedIntoAFreshTrainerAfterKStepsEndsAsTheUninterruptedRun(int k) throws Exception {
         assumeGpu();
-        Options o = Options.parse(SplitRunTest.OPTIONS);
-        String whole = wholeRun(o);
-
-        List<Object> snapshot;
-        try (CudaTrainer first = CudaTrainer.open(o)) {
-            while (first.step < k) {
-                first.trainStep();
-                first.testAccuracy(); // evaluating between steps must change nothing
-            }
-            snapshot = capture(first);
-            for (int i = 0; i < 3 && first.step < o.steps(); i++) {
-                first.trainStep(); // the first run goes on a little: the snapshot must not share its memory
-            }
-        }
-        try (CudaTrainer second = CudaTrainer.open(o)) {
-            restore(second, snapshot);
-            assertEquals(k, second.step);
-            while (second.step < o.steps()) {
-                second.trainStep();
-            }
-            assertEquals(whole, second.weightsSha256() + " " + second.testAccuracy(), "resumed at step " + k);
-        }
+        SplitRunTest.assertSplitRunEndsAsWholeRun(Options.parse(SplitRunTest.OPTIONS), k, CudaTrainer::open,
+                CudaTrainerTest::capture, CudaTrainerTest::restore);
     }
 
     @Test
@@ -100,14 +74,8 @@ class CudaTrainerTest {
         assumeTrue(CudaDevices.usable(), "no usable CUDA device here: " + CudaDevices.availability());
     }
 
-    /** The hash and the accuracy of an uninterrupted run. */
     private static String wholeRun(Options o) throws Exception {
-        try (CudaTrainer t = CudaTrainer.open(o)) {
-            while (t.step < o.steps()) {
-                t.trainStep();
-            }
-            return t.weightsSha256() + " " + t.testAccuracy();
-        }
+        return SplitRunTest.wholeRun(o, CudaTrainer::open);
     }
 
     private static Map<String, Class<?>> stateFieldTypes(Class<?> trainer) {
@@ -119,14 +87,7 @@ class CudaTrainerTest {
     }
 
     private static List<Field> stateFields(Class<?> trainer) {
-        List<Field> fields = new ArrayList<>();
-        for (Field f : trainer.getDeclaredFields()) {
-            if (f.isAnnotationPresent(TrainState.class)) {
-                f.setAccessible(true);
-                fields.add(f);
-            }
-        }
-        return fields;
+        return SplitRunTest.stateFields(trainer);
     }
 
     /** The state fields' values as a checkpoint holds them: device memory copied to the host, the rest deep-copied. */
@@ -140,7 +101,7 @@ class CudaTrainerTest {
                 JCudaDriver.cuMemcpyDtoH(Pointer.to(host), p, bytes);
                 values.add(host);
             } else {
-                values.add(deepCopy(v));
+                values.add(SplitRunTest.deepCopy(v));
             }
         }
         return values;
@@ -155,18 +116,8 @@ class CudaTrainerTest {
                 float[] host = (float[]) values.get(i);
                 JCudaDriver.cuMemcpyHtoD((CUdeviceptr) f.get(t), Pointer.to(host), (long) host.length * Float.BYTES);
             } else {
-                f.set(t, deepCopy(values.get(i)));
+                f.set(t, SplitRunTest.deepCopy(values.get(i)));
             }
-        }
-    }
-
-    private static Object deepCopy(Object v) throws Exception {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
-            out.writeObject((Serializable) v);
-        }
-        try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
-            return in.readObject();
         }
     }
 }

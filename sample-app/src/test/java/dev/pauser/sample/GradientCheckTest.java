@@ -31,7 +31,7 @@ class GradientCheckTest {
     void gradientsMatchFiniteDifferencesAndAdamMatchesTheFormula(int layers) throws Exception {
         MlpGraphs.Layout layout = new MlpGraphs.Layout(FEATURES, HIDDEN, layers, CLASSES);
         Random r = new Random(1234 + layers);
-        float[] params = SampleTrainer.initialParameters(layout, 99);
+        float[] params = MlpTrainer.initialParameters(layout, 99);
         for (MlpGraphs.Tensor t : layout.tensors) {
             if (t.shape().length == 1) {
                 for (int i = 0; i < t.size(); i++) {

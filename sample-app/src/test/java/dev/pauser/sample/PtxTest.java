@@ -17,13 +17,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The committed PTX of the CUDA kernels ({@code src/main/resources/dev/pauser/sample/mlp_kernels.ptx}) is what {@code
- * src/main/cuda/make-ptx.sh} makes from {@code mlp_kernels.cu}, defines every kernel {@link CudaTrainer} launches, and
+ * src/main/cuda/make-ptx.sh} makes from {@code mlp_kernels.cu}, defines every kernel {@link CudaKernels} launches, and
  * declares the ISA and architecture its load error names.
  */
 class PtxTest {
     private static final Path CUDA_DIR = Path.of("src", "main", "cuda");
     private static final Path COMMITTED = Path.of("src", "main", "resources", "dev", "pauser", "sample",
-            CudaTrainer.PTX_RESOURCE);
+            CudaKernels.PTX_RESOURCE);
     private static final Pattern ENTRY = Pattern.compile("^\\.visible \\.entry (\\w+)\\(", Pattern.MULTILINE);
     private static final Pattern NVCC_RELEASE = Pattern.compile("Cuda compilation tools, release [^\\r\\n]*");
 
@@ -35,7 +35,7 @@ class PtxTest {
         while (m.find()) {
             entries.add(m.group(1));
         }
-        assertEquals(new TreeSet<>(CudaTrainer.KERNELS), entries);
+        assertEquals(new TreeSet<>(CudaKernels.KERNELS), entries);
     }
 
     @Test
@@ -73,7 +73,7 @@ class PtxTest {
     }
 
     private static String resourceText() {
-        byte[] ptx = CudaTrainer.ptx();
+        byte[] ptx = CudaKernels.ptx();
         assertEquals(0, ptx[ptx.length - 1], "NUL-terminated for cuModuleLoadData");
         return new String(ptx, 0, ptx.length - 1, StandardCharsets.US_ASCII);
     }

@@ -41,48 +41,80 @@ class SplitRunTest {
     @ParameterizedTest
     @ValueSource(ints = {0, 1, 30, 31, 32, 57, 99, 100})
     void splitRunEqualsWholeRun(int k) throws Exception {
-        Options o = Options.parse(OPTIONS);
-        String whole;
-        double wholeAccuracy;
-        try (SampleTrainer t = new SampleTrainer(o)) {
-            while (t.step < o.steps()) {
-                t.trainStep();
-            }
-            whole = t.weightsSha256();
-            wholeAccuracy = t.testAccuracy();
-        }
+        assertSplitRunEndsAsWholeRun(Options.parse(OPTIONS), k, SampleTrainer::new, SplitRunTest::capture,
+                SplitRunTest::restore);
+    }
 
+    /** Opens a trainer at step 0. */
+    interface Opener<T extends MlpTrainer> {
+        T open(Options o) throws Exception;
+    }
+
+    /** Copies a trainer's state out, as a checkpoint holds it. */
+    interface Capture<T extends MlpTrainer> {
+        List<Object> capture(T trainer) throws Exception;
+    }
+
+    /** Writes a copied state into a trainer. */
+    interface Restore<T extends MlpTrainer> {
+        void restore(T trainer, List<Object> values) throws Exception;
+    }
+
+    /**
+     * Asserts that a run whose state is captured after {@code k} steps and restored into a fresh trainer ends with the
+     * uninterrupted run's hash and accuracy; the first trainer evaluates between its steps and goes on a little after
+     * the capture, which must change nothing.
+     */
+    static <T extends MlpTrainer> void assertSplitRunEndsAsWholeRun(Options o, int k, Opener<T> opener,
+            Capture<T> capturer, Restore<T> restorer) throws Exception {
+        String whole = wholeRun(o, opener);
         List<Object> snapshot;
-        try (SampleTrainer first = new SampleTrainer(o)) {
+        try (T first = opener.open(o)) {
             while (first.step < k) {
                 first.trainStep();
                 first.testAccuracy(); // evaluating between steps must change nothing
             }
-            snapshot = capture(first);
+            snapshot = capturer.capture(first);
             for (int i = 0; i < 3 && first.step < o.steps(); i++) {
-                first.trainStep(); // the first run goes on a little: the snapshot must not share its arrays
+                first.trainStep(); // the first run goes on a little: the snapshot must not share its memory
             }
         }
-        try (SampleTrainer second = new SampleTrainer(o)) {
-            restore(second, snapshot);
+        try (T second = opener.open(o)) {
+            restorer.restore(second, snapshot);
             assertEquals(k, second.step);
             while (second.step < o.steps()) {
                 second.trainStep();
             }
-            assertEquals(whole, second.weightsSha256(), "resumed at step " + k);
-            assertEquals(wholeAccuracy, second.testAccuracy());
+            assertEquals(whole, second.weightsSha256() + " " + second.testAccuracy(), "resumed at step " + k);
+        }
+    }
+
+    /** The hash and the accuracy of an uninterrupted run. */
+    static String wholeRun(Options o, Opener<?> opener) throws Exception {
+        try (MlpTrainer t = opener.open(o)) {
+            while (t.step < o.steps()) {
+                t.trainStep();
+            }
+            return t.weightsSha256() + " " + t.testAccuracy();
         }
     }
 
     static List<Field> stateFields() {
+        return stateFields(SampleTrainer.class);
+    }
+
+    /** The {@code @TrainState} fields of {@code trainer} and its superclasses, found as the agent finds them. */
+    static List<Field> stateFields(Class<?> trainer) {
         List<Field> fields = new ArrayList<>();
-        for (Field f : SampleTrainer.class.getDeclaredFields()) {
-            if (f.isAnnotationPresent(TrainState.class)) {
-                if (Modifier.isStatic(f.getModifiers())) {
-                    throw new AssertionError("static @TrainState field " + f);
+        for (Class<?> c = trainer; c != Object.class; c = c.getSuperclass()) {
+            for (Field f : c.getDeclaredFields()) {
+                if (f.isAnnotationPresent(TrainState.class)) {
+                    if (Modifier.isStatic(f.getModifiers())) {
+                        throw new AssertionError("static @TrainState field " + f);
+                    }
+                    f.setAccessible(true);
+                    fields.add(f);
                 }
-                f.setAccessible(true);
-                fields.add(f);
             }
         }
         return fields;
@@ -109,7 +141,7 @@ class SplitRunTest {
         }
     }
 
-    private static Object deepCopy(Object v) throws Exception {
+    static Object deepCopy(Object v) throws Exception {
         if (v == null) {
             return null;
         }

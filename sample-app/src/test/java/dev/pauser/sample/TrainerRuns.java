@@ -14,7 +14,7 @@ final class TrainerRuns {
     static List<String> run(String... args) throws Exception {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
-            SampleTrainer.run(Options.parse(args), out);
+            SampleApp.run(Options.parse(args), out);
         }
         return Arrays.asList(bytes.toString(StandardCharsets.UTF_8).split("\n"));
     }
