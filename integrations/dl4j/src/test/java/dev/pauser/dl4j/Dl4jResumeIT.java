@@ -35,8 +35,8 @@ class Dl4jResumeIT {
             super(command);
         }
 
-        /** {@code agentOptions == null}: no agent. */
-        static Trainer start(String agentOptions) throws IOException {
+        /** {@code agentOptions == null}: no agent; {@code args}: the trainer's, after the number of steps. */
+        static Trainer start(String agentOptions, String... args) throws IOException {
             String dl4j = System.getProperty("pauser.test.dl4jClassPath");
             if (dl4j == null || dl4j.isBlank()) {
                 fail("system property pauser.test.dl4jClassPath (DL4J's class path) is not set; run the test with "
@@ -46,8 +46,15 @@ class Dl4jResumeIT {
                     builtFile("pauser.test.codecJar", "target/pauser-dl4j-0.1.0.jar").toString(),
                     System.getProperty("pauser.test.trainerClasses", "target/test-classes"), dl4j);
             Command c = new Command().standardErrorApart().env("OMP_NUM_THREADS", "1")
-                    .main(classPath, DropoutTrainer.class.getName(), String.valueOf(STEPS));
+                    .main(classPath, DropoutTrainer.class.getName(), trainerArgs(args));
             return new Trainer(agentOptions == null ? c.noAgent() : c.agent(agentOptions));
+        }
+
+        private static String[] trainerArgs(String... more) {
+            String[] all = new String[1 + more.length];
+            all[0] = String.valueOf(STEPS);
+            System.arraycopy(more, 0, all, 1, more.length);
+            return all;
         }
 
         String result() {
@@ -97,6 +104,22 @@ class Dl4jResumeIT {
             assertEquals(0, resumed.awaitExit(WAIT), resumed.describe());
             assertTrue(resumed.stdout().contains("dl4j-trainer: starting at step " + resumedAt), resumed.describe());
             assertEquals(uninterrupted, resumed.result(), "resumed at step " + resumedAt + ": " + resumed.describe());
+        }
+    }
+
+    @Test
+    void aCheckpointOfAnotherSizeOfNetworkIsRefusedWithOneLineNamingTheField(@TempDir Path dir) throws Exception {
+        String options = "dir=" + dir;
+        try (Trainer first = Trainer.start(options)) {
+            assertEquals(0, first.awaitExit(WAIT), first.describe()); // its exit checkpoint is at step 40
+        }
+        try (Trainer narrower = Trainer.start(options, "16")) {
+            assertEquals(2, narrower.awaitExit(WAIT), narrower.describe());
+            Matcher m = narrower.awaitLine("restoring 'net' \\(" + Pattern.quote(DropoutTrainer.class.getName())
+                    + "\\.net\\) failed: (.*)$", WAIT);
+            // 8x32+32 + 32x32+32 + 32x3+3 parameters saved; 8x16+16 + 16x16+16 + 16x3+3 in the network now
+            assertEquals("the checkpoint holds 1443 floats of parameters, the network has 467 FLOAT: its "
+                    + "configuration changed since the checkpoint", m.group(1), narrower.describe());
         }
     }
 

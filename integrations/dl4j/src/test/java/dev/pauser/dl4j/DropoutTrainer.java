@@ -7,14 +7,18 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 /**
  * The program {@code Dl4jResumeIT} runs: a training loop as DL4J's examples write it, {@code net.fit(batch)} once per
  * step, plus Pauser's two annotations. Prints each step, then the final parameters' hash and the network's counts.
- * {@code java dev.pauser.dl4j.DropoutTrainer <steps>}.
+ * {@code java dev.pauser.dl4j.DropoutTrainer <steps> [<hidden units, 32>]}.
  */
 public final class DropoutTrainer {
     @TrainState
-    private final MultiLayerNetwork net = TestNetworks.multiLayer(7, 32);
+    private final MultiLayerNetwork net;
     /** The next batch to train on. */
     @TrainState
     private int step;
+
+    DropoutTrainer(int hidden) {
+        net = TestNetworks.multiLayer(7, hidden);
+    }
 
     @TrainStep
     void trainOne() {
@@ -24,7 +28,7 @@ public final class DropoutTrainer {
 
     public static void main(String[] args) throws Exception {
         int steps = Integer.parseInt(args[0]);
-        DropoutTrainer t = new DropoutTrainer();
+        DropoutTrainer t = new DropoutTrainer(args.length > 1 ? Integer.parseInt(args[1]) : 32);
         System.out.println("dl4j-trainer: starting at step " + t.step);
         while (t.step < steps) {
             t.trainOne();
