@@ -53,6 +53,14 @@ class StopAtStepIT {
         }
         assertEquals("12", trainerStep(dir.resolve("ckpt-000000000012")));
         assertFalse(Files.exists(dir.resolve("ckpt-000000000013")));
+
+        // a step already passed: the resumed run stops after its first step
+        try (ChildJvm child = ChildJvm.builder().agent("dir=" + dir + ",stopAtStep=5")
+                .main(ShuffleTrainer.class, "--steps", "100000").start()) {
+            assertEquals(0, child.awaitExit(WAIT), child.output());
+            assertTrue(child.output().contains("pauser: stopped at step 13; exiting with status 0"), child.output());
+        }
+        assertEquals("13", trainerStep(dir.resolve("ckpt-000000000013")));
     }
 
     /** The trainer's own step counter in a checkpoint: the steps that really ran. */
