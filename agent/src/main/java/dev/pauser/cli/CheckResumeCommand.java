@@ -175,9 +175,11 @@ final class CheckResumeCommand implements Callable<Integer> {
             long last = newestStep(checkpoints);
             throw runFailed(index, what, log, last < 0
                     ? "wrote no checkpoint: no @TrainStep method ran (see its output)"
-                    : "ended at step " + last + " without reaching step " + stopAt + " (its last checkpoint"
-                    + (last > stopAt ? "; several threads ran steps at once past the stop, so the steps of the "
-                    + "runs can't be matched" : "; give it more steps, or smaller --at and --then") + ")");
+                    : last > stopAt
+                    ? "stopped at step " + last + ", past step " + stopAt + ": several threads ran steps at once, "
+                    + "so the runs' steps can't be matched"
+                    : "ended at step " + last + " without reaching step " + stopAt + " (its last checkpoint; give it "
+                    + "more steps, or smaller --at and --then)");
         }
         progress("run " + index + " of 3: stopped at step " + stopAt);
         return ckpt;
@@ -207,14 +209,31 @@ final class CheckResumeCommand implements Callable<Integer> {
     private Path workDirectory() {
         try {
             if (work == null) {
-                return Files.createTempDirectory("pauser-check-resume-");
+                Path t = Files.createTempDirectory("pauser-check-resume-");
+                if (t.toString().contains(",")) {
+                    Files.delete(t);
+                    throw new CliException(ExitCodes.USAGE, "the temporary directory " + t.getParent() + " has a comma "
+                            + "in its path, which the agent's options can't hold; give --work <dir>");
+                }
+                return t;
             }
             Path w = work.toAbsolutePath().normalize();
+            if (w.toString().contains(",")) {
+                // the directory goes into the agent's options, which are separated by commas
+                throw new CliException(ExitCodes.USAGE, "--work " + work + ": a path with a comma can't be given to "
+                        + "the agent; choose another directory");
+            }
             if (Files.exists(w)) {
-                try (Stream<Path> s = Files.list(w)) {
-                    if (!Files.isDirectory(w) || s.findAny().isPresent()) {
-                        throw new CliException(ExitCodes.USAGE, "--work " + work + " must be a new or empty directory");
+                boolean empty;
+                if (Files.isDirectory(w)) {
+                    try (Stream<Path> s = Files.list(w)) {
+                        empty = s.findAny().isEmpty();
                     }
+                } else {
+                    empty = false;
+                }
+                if (!empty) {
+                    throw new CliException(ExitCodes.USAGE, "--work " + work + " must be a new or empty directory");
                 }
             }
             Files.createDirectories(w);

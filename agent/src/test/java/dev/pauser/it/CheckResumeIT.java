@@ -124,6 +124,17 @@ class CheckResumeIT {
     }
 
     @Test
+    void aWorkDirectoryThatIsNotEmptyIsAUsageErrorAndNothingRuns() throws Exception {
+        Files.writeString(dir.resolve("notes.txt"), "mine");
+        CliIT.Result r = checkResume(List.of("--work", dir.toString()), trainer());
+        assertEquals(2, r.exit(), r.toString());
+        assertEquals("pauser: --work " + dir + " must be a new or empty directory", r.oneErrorLine());
+        try (Stream<Path> s = Files.list(dir)) {
+            assertEquals(List.of("notes.txt"), s.map(p -> p.getFileName().toString()).toList());
+        }
+    }
+
+    @Test
     void aCommandThatIsNotJavaIsAUsageError() throws Exception {
         CliIT.Result r = checkResume(List.of(), List.of("./train.sh", "--fast"));
         assertEquals(2, r.exit(), r.toString());
