@@ -88,7 +88,7 @@ final class CheckResumeCommand implements Callable<Integer> {
 
         CheckpointComparison c;
         try {
-            c = new CheckpointComparison(load(endStraight), load(endResumed), load(stopped));
+            c = new CheckpointComparison(load(endStraight), load(endResumed), at, () -> load(stopped));
         } catch (CheckpointException e) {
             throw new CliException(ExitCodes.FAILED, Jvms.oneLine(e));
         }

@@ -2,6 +2,7 @@ package dev.pauser.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pauser.agent.store.CheckpointException;
 import dev.pauser.agent.store.DType;
 import dev.pauser.agent.store.Entry;
 import dev.pauser.agent.store.JsonEntry;
@@ -38,19 +39,26 @@ final class CheckpointComparison {
     private final int fields;
     private final long resumedFromStep;
 
+    /** Loads a checkpoint when it is needed. */
+    interface Loader {
+        LoadedCheckpoint load() throws CheckpointException;
+    }
+
     /**
      * @param straight the checkpoint at step k+n of the run that never stopped
      * @param resumed the checkpoint at step k+n of the run resumed from {@code resumedFrom}
-     * @param resumedFrom the checkpoint at step k the resumed run started from
+     * @param resumedFrom the checkpoint at step k the resumed run started from: loaded only when a field differs, so
+     *        an exact resume needs the memory of two checkpoints, not three
      */
-    CheckpointComparison(LoadedCheckpoint straight, LoadedCheckpoint resumed, LoadedCheckpoint resumedFrom) {
+    CheckpointComparison(LoadedCheckpoint straight, LoadedCheckpoint resumed, long resumedFromStep, Loader resumedFrom)
+            throws CheckpointException {
         Map<String, Entry> a = straight.byKey();
         Map<String, Entry> b = resumed.byKey();
-        Map<String, Entry> k = resumedFrom.byKey();
+        Map<String, Entry> k = null;
         TreeSet<String> keys = new TreeSet<>(a.keySet());
         keys.addAll(b.keySet());
         fields = keys.size();
-        resumedFromStep = resumedFrom.step();
+        this.resumedFromStep = resumedFromStep;
         for (String key : keys) {
             Entry x = a.get(key);
             Entry y = b.get(key);
@@ -65,6 +73,9 @@ final class CheckpointComparison {
             }
             String detail = difference(x, y);
             if (detail != null) {
+                if (k == null) {
+                    k = resumedFrom.load().byKey();
+                }
                 Entry before = k.get(key);
                 boolean stuck = before != null && difference(before, y) == null && difference(before, x) != null;
                 differences.add(new Difference(key, typeOf(x), detail, rngLike(x), stuck, roundingOnly(x, y)));

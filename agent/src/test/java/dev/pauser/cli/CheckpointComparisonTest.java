@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pauser.agent.store.CheckpointException;
 import dev.pauser.agent.store.DType;
 import dev.pauser.agent.store.Entry;
 import dev.pauser.agent.store.JsonEntry;
@@ -36,11 +37,27 @@ class CheckpointComparisonTest {
         return new JsonEntry(key, "T", type, json);
     }
 
+    private static CheckpointComparison compare(LoadedCheckpoint straight, LoadedCheckpoint resumed,
+            LoadedCheckpoint resumedFrom) {
+        try {
+            return new CheckpointComparison(straight, resumed, resumedFrom.step(), () -> resumedFrom);
+        } catch (CheckpointException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     @Test
     void identicalCheckpointsAreExact() {
         LoadedCheckpoint a = checkpoint(20, floats("w", 1, 2, 3), json("step", "long", "20"));
         LoadedCheckpoint b = checkpoint(20, floats("w", 1, 2, 3), json("step", "long", "20"));
-        CheckpointComparison c = new CheckpointComparison(a, b, checkpoint(10, floats("w", 0, 0, 0)));
+        CheckpointComparison c;
+        try {
+            c = new CheckpointComparison(a, b, 10, () -> {
+                throw new AssertionError("the checkpoint resumed from is not loaded when nothing differs");
+            });
+        } catch (CheckpointException e) {
+            throw new AssertionError(e);
+        }
         assertTrue(c.exact());
         assertEquals(2, c.fields());
         assertTrue(c.likelyCauses().isEmpty());
@@ -48,7 +65,7 @@ class CheckpointComparisonTest {
 
     @Test
     void aTensorDifferenceCountsTheElementsAndTheLargestDifference() {
-        CheckpointComparison c = new CheckpointComparison(checkpoint(20, floats("w", 1, 2, 3, 4)),
+        CheckpointComparison c = compare(checkpoint(20, floats("w", 1, 2, 3, 4)),
                 checkpoint(20, floats("w", 1, 2.5f, 3, 3)), checkpoint(10, floats("w", 0, 0, 0, 0)));
         assertEquals(1, c.differences().size());
         assertEquals("2 of 4 elements differ (the first at element 1), largest difference 1.00000",
@@ -58,7 +75,7 @@ class CheckpointComparisonTest {
     @Test
     void weightsThatDifferWhileTheGeneratorsAgreePointAtUnsavedState() {
         String rng = "{\"seed\":123}";
-        CheckpointComparison c = new CheckpointComparison(
+        CheckpointComparison c = compare(
                 checkpoint(20, floats("w", 1, 2), json("rng", "java.util.Random", rng)),
                 checkpoint(20, floats("w", 1, 7), json("rng", "java.util.Random", rng)),
                 checkpoint(10, floats("w", 0, 0), json("rng", "java.util.Random", "{\"seed\":5}")));
@@ -71,7 +88,7 @@ class CheckpointComparisonTest {
 
     @Test
     void aGeneratorThatDiffersIsNamedFirstAndTheRestFollowsFromIt() {
-        CheckpointComparison c = new CheckpointComparison(
+        CheckpointComparison c = compare(
                 checkpoint(20, floats("w", 1, 2), json("shuffle", "java.util.Random", "{\"seed\":1}")),
                 checkpoint(20, floats("w", 1, 3), json("shuffle", "java.util.Random", "{\"seed\":2}")),
                 checkpoint(10, floats("w", 0, 0), json("shuffle", "java.util.Random", "{\"seed\":0}")));
@@ -84,7 +101,7 @@ class CheckpointComparisonTest {
 
     @Test
     void aFieldStillHoldingTheRestoredValuePointsAtAReplacedObject() {
-        CheckpointComparison c = new CheckpointComparison(checkpoint(20, floats("w", 5, 6)),
+        CheckpointComparison c = compare(checkpoint(20, floats("w", 5, 6)),
                 checkpoint(20, floats("w", 1, 2)), checkpoint(10, floats("w", 1, 2)));
         assertTrue(c.differences().get(0).unchangedSinceResume());
         assertTrue(c.likelyCauses().get(0).startsWith("w kept the value restored at step 10 in the resumed run while "
@@ -93,11 +110,11 @@ class CheckpointComparisonTest {
 
     @Test
     void jsonValuesAreComparedAsTreesAndTheFirstDifferenceIsNamed() {
-        CheckpointComparison same = new CheckpointComparison(
+        CheckpointComparison same = compare(
                 checkpoint(20, json("opt", "Opt", "{\"a\":1,\"b\":[1,2]}")),
                 checkpoint(20, json("opt", "Opt", "{\"a\":1, \"b\":[1,2]}")), checkpoint(10));
         assertTrue(same.exact(), "formatting is not a difference");
-        CheckpointComparison c = new CheckpointComparison(
+        CheckpointComparison c = compare(
                 checkpoint(20, json("opt", "Opt", "{\"a\":1,\"b\":[1,2]}")),
                 checkpoint(20, json("opt", "Opt", "{\"a\":1,\"b\":[1,3]}")), checkpoint(10));
         assertEquals("at .b[1]: 2 vs 3", c.differences().get(0).detail());
@@ -105,7 +122,7 @@ class CheckpointComparisonTest {
 
     @Test
     void fieldsInOnlyOneCheckpointAreDifferences() {
-        CheckpointComparison c = new CheckpointComparison(checkpoint(20, json("a", "int", "1")),
+        CheckpointComparison c = compare(checkpoint(20, json("a", "int", "1")),
                 checkpoint(20, json("a", "int", "1"), json("b", "int", "2")), checkpoint(10));
         assertFalse(c.exact());
         assertEquals("only in the resumed run's checkpoint", c.differences().get(0).detail());
