@@ -123,6 +123,10 @@ public final class AgentWiring {
         if (config.pauseAtStep() > 0) {
             Gate.pauseAtStep(config.pauseAtStep());
         }
+        if (config.stopAtStep() > 0) {
+            long stopAt = config.stopAtStep();
+            Gate.stopAtStep(stopAt, () -> stopper.stop("stopAtStep=" + stopAt + " reached", 0));
+        }
         Gate.start();
         housekeeping.start();
         if (mbean[0] != null) {

@@ -18,6 +18,10 @@ final class ExitCodes {
     static final int CANNOT_ATTACH = 5;
     /** {@code verify} found a checkpoint that does not verify (or none at all), {@code inspect} one it can't read. */
     static final int CORRUPT = 6;
+    /** {@code check-resume}: the resumed run's checkpoint differs from the straight run's. */
+    static final int NOT_EXACT = 7;
+    /** {@code check-resume}: a run of the program failed, hung, or ended without the checkpoint it was to write. */
+    static final int RUN_FAILED = 8;
 
     private ExitCodes() {
     }
@@ -33,6 +37,8 @@ final class ExitCodes {
         m.put(TIMED_OUT + "", "--wait timed out");
         m.put(CANNOT_ATTACH + "", "cannot reach the JVM (another user's, attach disabled, attach refused)");
         m.put(CORRUPT + "", "verify: a checkpoint is corrupt, or there is none; inspect: a manifest can't be read");
+        m.put(NOT_EXACT + "", "check-resume: the resumed run ended with other state than the straight run");
+        m.put(RUN_FAILED + "", "check-resume: a run of the program failed, timed out, or did not reach its step");
         return m;
     }
 
@@ -52,6 +58,14 @@ final class ExitCodes {
                 m.put(CORRUPT + "", command.equals("verify")
                         ? "a checkpoint does not verify, or the directory holds none"
                         : "a manifest can't be read, or the directory holds no checkpoint");
+                return m;
+            case "check-resume":
+                m.put(OK + "", "resume is exact");
+                m.put(FAILED + "", "a checkpoint of the runs could not be read");
+                m.put(USAGE + "", "bad command line");
+                m.put(NOT_EXACT + "", "resume is not exact: fields differ (listed, with likely causes)");
+                m.put(RUN_FAILED + "", "a run failed, timed out, or ended before its step (the end of its output "
+                        + "is shown)");
                 return m;
             case "attach":
                 m.put(OK + "", "the agent is loaded (also when it already was)");

@@ -25,7 +25,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
  */
 @Command(name = "pauser", mixinStandardHelpOptions = true, versionProvider = PauserCli.Version.class,
         description = {"Pause, resume, stop and checkpoint local JVM training runs that use the Pauser agent,",
-            "and inspect and verify their checkpoints."},
+            "inspect and verify their checkpoints, and check that a program resumes exactly."},
         footer = {"", "Every command takes --json (one line of JSON on standard output) and --help.",
             "Errors are one line on standard error, starting with \"pauser: \"."})
 public final class PauserCli implements Runnable {
@@ -48,6 +48,7 @@ public final class PauserCli implements Runnable {
         COMMANDS.put("checkpoint", CheckpointCommand.class);
         COMMANDS.put("inspect", InspectCommand.class);
         COMMANDS.put("verify", VerifyCommand.class);
+        COMMANDS.put("check-resume", CheckResumeCommand.class);
     }
 
     public static void main(String[] args) {

@@ -40,8 +40,8 @@ public final class Gate {
     private static long steps;
 
     /**
-     * The Step value at which an exit takes the slow path: the nearer of a pause at a step and the step alarm
-     * (checkpoint every N steps). {@code Long.MAX_VALUE} for none. Written under {@link #LOCK}.
+     * The Step value at which an exit takes the slow path: the nearest of a pause at a step, a stop at a step and the
+     * step alarm (checkpoint every N steps). {@code Long.MAX_VALUE} for none. Written under {@link #LOCK}.
      */
     private static volatile long stepTrigger = Long.MAX_VALUE;
 
@@ -67,6 +67,8 @@ public final class Gate {
     private static boolean pauseRequested;
     private static boolean stopRequested;
     private static long pauseAtStep = -1;
+    private static long stopAtStep = -1;
+    private static Runnable onStopAtStep;
     private static long alarmStep = -1;
     private static java.util.function.LongConsumer alarm;
     private static final List<Runnable> SAFE_POINT_WORK = new ArrayList<>();
@@ -140,8 +142,18 @@ public final class Gate {
 
     private static void stepTriggerReached(long s) {
         java.util.function.LongConsumer ring = null;
+        Runnable stopping = null;
         LOCK.lock();
         try {
+            if (stopAtStep >= 0 && s >= stopAtStep) {
+                stopAtStep = -1;
+                stopping = onStopAtStep;
+                onStopAtStep = null;
+                stopRequested = true;
+                attention = 1; // close now, so this very thread parks at the exit of step s and no step starts again
+                moveTo(GateState.STOPPING);
+                WAKE_CONTROLLER.signal();
+            }
             if (pauseAtStep >= 0 && s >= pauseAtStep) {
                 pauseAtStep = -1;
                 pauseRequested = true;
@@ -155,6 +167,9 @@ public final class Gate {
             updateStepTrigger();
         } finally {
             LOCK.unlock();
+        }
+        if (stopping != null) {
+            stopping.run(); // starts the stop on a thread of its own, which waits for this thread to park below
         }
         if (ring != null) {
             // On the training thread, at the exit boundary of step s, before it parks for anything the alarm asks.
@@ -173,6 +188,9 @@ public final class Gate {
         }
         if (alarmStep >= 0) {
             t = Math.min(t, alarmStep);
+        }
+        if (stopAtStep >= 0) {
+            t = Math.min(t, stopAtStep);
         }
         stepTrigger = t;
     }
@@ -261,6 +279,23 @@ public final class Gate {
             }
             updateStepTrigger();
         });
+    }
+
+    /**
+     * Stops the run once Step reaches {@code step}: the gate closes for good at the exit of that step, so the thread
+     * that completed it is held there and no step starts again, and {@code onReached} runs once, on that thread, to
+     * start the stop (which waits for in-flight steps of other threads, as {@link #stop} does). A run whose Step is
+     * already at or past {@code step} stops at the exit of its next step. A negative step clears it.
+     */
+    public static void stopAtStep(long step, Runnable onReached) {
+        LOCK.lock();
+        try {
+            stopAtStep = step < 0 ? -1 : step;
+            onStopAtStep = step < 0 ? null : onReached;
+            updateStepTrigger();
+        } finally {
+            LOCK.unlock();
+        }
     }
 
     public static long pauseAtStep() {

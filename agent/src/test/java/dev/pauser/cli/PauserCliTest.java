@@ -49,13 +49,14 @@ class PauserCliTest {
     @Test
     void eachCommandsHelpListsOnlyTheExitCodesItCanReturn() {
         Map<String, String> expected = Map.of("list", "02", "status", "01235", "resume", "01235", "pause", "012345",
-                "checkpoint", "012345", "stop", "012345", "attach", "01235", "inspect", "0236", "verify", "0236");
+                "checkpoint", "012345", "stop", "012345", "attach", "01235", "inspect", "0236", "verify", "0236",
+                "check-resume", "01278");
         expected.forEach((command, codes) -> {
             Run help = run(command, "--help");
             assertEquals(0, help.exit(), help.toString());
             assertEquals(codes, exitCodes(help.out()), command + " --help:\n" + help.out());
         });
-        assertEquals("0123456", exitCodes(run("--help").out()));
+        assertEquals("012345678", exitCodes(run("--help").out()));
     }
 
     @Test

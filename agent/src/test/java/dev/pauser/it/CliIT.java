@@ -286,7 +286,7 @@ class CliIT {
         // attach lists every agent option with its default
         Result attachHelp = pauser("attach", "--help");
         for (String option : List.of("dir=", "onSignal=", "graceSeconds=", "every=", "interval=", "keep=", "keepEvery=",
-                "resume=", "onMismatch=", "async=", "checkpointOnPause=", "pauseAtStep=", "log=")) {
+                "resume=", "onMismatch=", "async=", "checkpointOnPause=", "pauseAtStep=", "stopAtStep=", "log=")) {
             assertTrue(attachHelp.out().contains("\n  " + option), "attach --help lacks " + option + ":\n"
                     + attachHelp.out());
         }

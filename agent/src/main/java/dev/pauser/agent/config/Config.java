@@ -63,6 +63,8 @@ public final class Config {
             new Option<>("graceSeconds", "25", "a whole number of seconds, 0 or more", v -> parseInt(v, 0));
     private static final Option<Long> PAUSE_AT_STEP =
             new Option<>("pauseAtStep", "", "a step number, 1 or more (empty: never)", v -> v.isEmpty() ? -1L : parseLong(v, 1));
+    private static final Option<Long> STOP_AT_STEP =
+            new Option<>("stopAtStep", "", "a step number, 1 or more (empty: never)", v -> v.isEmpty() ? -1L : parseLong(v, 1));
     private static final Option<LogLevel> LOG =
             new Option<>("log", "info", "off, error, warning, info or debug", v -> parseEnum(LogLevel.class, v));
 
@@ -93,7 +95,7 @@ public final class Config {
     private static final Map<String, Option<?>> OPTIONS = new LinkedHashMap<>();
 
     static {
-        for (Option<?> o : new Option<?>[] {DIR, ON_SIGNAL, GRACE_SECONDS, PAUSE_AT_STEP, LOG, EVERY, INTERVAL, KEEP,
+        for (Option<?> o : new Option<?>[] {DIR, ON_SIGNAL, GRACE_SECONDS, PAUSE_AT_STEP, STOP_AT_STEP, LOG, EVERY, INTERVAL, KEEP,
             KEEP_EVERY, RESUME, ON_MISMATCH, ASYNC, CHECKPOINT_ON_PAUSE, RELEASE_GPU_ON_PAUSE}) {
             OPTIONS.put(o.key, o);
         }
@@ -201,6 +203,11 @@ public final class Config {
     /** -1 when not set. */
     public long pauseAtStep() {
         return get(PAUSE_AT_STEP);
+    }
+
+    /** -1 when not set. */
+    public long stopAtStep() {
+        return get(STOP_AT_STEP);
     }
 
     public LogLevel log() {

@@ -27,6 +27,7 @@ class ConfigTest {
         assertEquals(Config.OnSignal.STOP, c.onSignal());
         assertEquals(25, c.graceSeconds());
         assertEquals(-1, c.pauseAtStep());
+        assertEquals(-1, c.stopAtStep());
         assertEquals(LogLevel.INFO, c.log());
         assertFalse(c.releaseGpuOnPause());
         assertTrue(c.given().isEmpty());
@@ -64,7 +65,8 @@ class ConfigTest {
     void unknownKeyNamesTheKeyItsSourceAndTheKnownKeys() {
         ConfigException e = assertThrows(ConfigException.class, () -> Config.load("bogus=1", props(), Map.of()));
         assertEquals("pauser: unknown option 'bogus' (agent argument); known options: dir, onSignal, graceSeconds, "
-                + "pauseAtStep, log, every, interval, keep, keepEvery, resume, onMismatch, async, checkpointOnPause, releaseGpuOnPause", e.getMessage());
+                + "pauseAtStep, stopAtStep, log, every, interval, keep, keepEvery, resume, onMismatch, async, checkpointOnPause, "
+                + "releaseGpuOnPause", e.getMessage());
         e = assertThrows(ConfigException.class, () -> Config.load(null, props("pauser.pauseAt", "3"), Map.of()));
         assertTrue(e.getMessage().contains("'pauseAt' (system property -Dpauser.pauseAt)"), e.getMessage());
         e = assertThrows(ConfigException.class, () -> Config.load(null, props(), Map.of("PAUSER_GRACE", "3")));
@@ -78,6 +80,8 @@ class ConfigTest {
                 e.getMessage());
         assertThrows(ConfigException.class, () -> Config.load("graceSeconds=-1", props(), Map.of()));
         assertThrows(ConfigException.class, () -> Config.load("pauseAtStep=0", props(), Map.of()));
+        assertThrows(ConfigException.class, () -> Config.load("stopAtStep=0", props(), Map.of()));
+        assertEquals(12, Config.load(null, props(), Map.of("PAUSER_STOP_AT_STEP", "12")).stopAtStep());
         assertThrows(ConfigException.class, () -> Config.load("log=loud", props(), Map.of()));
         e = assertThrows(ConfigException.class, () -> Config.load("dir", props(), Map.of()));
         assertTrue(e.getMessage().contains("'dir' is not key=value"), e.getMessage());
