@@ -44,6 +44,11 @@ final class GraphCapture {
     private final ArrayNode nodes = NODES.arrayNode();
     private final List<Entry> tensors = new ArrayList<>();
     private final List<String> problems = new ArrayList<>();
+    /** The small primitive arrays of each dtype, as (node, array), in the order they were met. */
+    private final Map<DType, List<Object[]>> packed = new java.util.EnumMap<>(DType.class);
+
+    /** Arrays with at least this many elements get a tensor of their own; smaller ones share one per dtype. */
+    static final int OWN_TENSOR_ELEMENTS = 64;
 
     private GraphCapture(String key, String declaringClass, Staging staging) {
         this.key = key;
@@ -88,6 +93,7 @@ final class GraphCapture {
             int id = pending.poll();
             nodes.add(node(id, objects.get(id), paths.get(id)));
         }
+        pack();
     }
 
     /** The id of an object with identity, numbered on first sight and queued for its node. */
@@ -252,20 +258,52 @@ final class GraphCapture {
         }
     }
 
-    /** The tensor entry of a primitive array, keyed {@code fieldKey/path}. */
+    /**
+     * A primitive array: from {@link #OWN_TENSOR_ELEMENTS} elements on its own tensor keyed {@code fieldKey/path};
+     * a smaller one a slice of its dtype's shared tensor {@code fieldKey/packed.<DTYPE>} (a data set of many short rows
+     * would otherwise be thousands of tensors), filled after the walk ({@link #pack}).
+     */
     private void tensor(ObjectNode n, Object array, String path) {
-        String tensorKey = key + "/" + (path.isEmpty() ? "." : path);
         int length = Array.getLength(array);
-        n.put("tensor", tensorKey);
+        DType dtype = Tensors.dtypeOf(array.getClass().getComponentType());
         n.put("length", length);
+        if (length < OWN_TENSOR_ELEMENTS) {
+            n.put("packed", key + "/packed." + dtype);
+            packed.computeIfAbsent(dtype, d -> new ArrayList<>()).add(new Object[] {n, array});
+            return;
+        }
+        String tensorKey = key + "/" + (path.isEmpty() ? "." : path);
+        n.put("tensor", tensorKey);
         if (staging == null) {
             return;
         }
-        DType dtype = Tensors.dtypeOf(array.getClass().getComponentType());
         ByteBuffer slot = staging.slot(tensorKey, (long) length * dtype.size());
         Tensors.put(slot, array);
         slot.flip();
         tensors.add(new TensorEntry(tensorKey, declaringClass, array.getClass().getTypeName(), dtype,
                 new long[] {length}, slot));
+    }
+
+    /** Copies the small arrays into one tensor per dtype, each node given its element offset there. */
+    private void pack() {
+        for (Map.Entry<DType, List<Object[]>> e : packed.entrySet()) {
+            DType dtype = e.getKey();
+            long elements = 0;
+            for (Object[] p : e.getValue()) {
+                ((ObjectNode) p[0]).put("offset", elements);
+                elements += Array.getLength(p[1]);
+            }
+            if (staging == null) {
+                continue;
+            }
+            String tensorKey = key + "/packed." + dtype;
+            ByteBuffer slot = staging.slot(tensorKey, Math.multiplyExact(elements, (long) dtype.size()));
+            for (Object[] p : e.getValue()) {
+                Tensors.put(slot, p[1]);
+            }
+            slot.flip();
+            String javaType = e.getValue().get(0)[1].getClass().getTypeName(); // one component type per dtype
+            tensors.add(new TensorEntry(tensorKey, declaringClass, javaType, dtype, new long[] {elements}, slot));
+        }
     }
 }

@@ -430,21 +430,31 @@ final class GraphRestore {
     }
 
     private void tensor(JsonNode node, Object array, String path) throws Codec.Mismatch {
-        String tensorKey = node.path("tensor").asText();
+        boolean own = node.has("tensor");
+        String tensorKey = own ? node.path("tensor").asText() : node.path("packed").asText();
         Entry e = parts.get(tensorKey);
         if (!(e instanceof TensorEntry t)) {
             throw new Codec.Mismatch("unreadable", "its tensor '" + tensorKey + "' is missing from the checkpoint");
         }
         DType dtype = Tensors.dtypeOf(array.getClass().getComponentType());
         int length = Array.getLength(array);
-        if (t.dtype() != dtype || t.shape().length != 1 || t.shape()[0] != length
-                || t.data().remaining() != (long) length * dtype.size()) {
-            throw new Codec.Mismatch("retyped", "the checkpoint's tensor '" + tensorKey + "' is " + t.dtype() + " "
-                    + Tensors.shapeString(t.shape()) + ", the live array " + array.getClass().getTypeName() + " of"
-                    + " length " + length);
+        long offset = own ? 0 : node.path("offset").asLong(-1);
+        long stored = node.path("length").asLong(-1);
+        if (t.dtype() != dtype || t.shape().length != 1 || stored != length) {
+            throw new Codec.Mismatch("retyped", "the checkpoint has " + t.dtype() + " " + (own
+                    ? Tensors.shapeString(t.shape()) : "[" + stored + "]") + " in '" + tensorKey + "', the live array"
+                    + " is " + array.getClass().getTypeName() + " of length " + length);
         }
-        ByteBuffer src = t.data().duplicate().order(ByteOrder.LITTLE_ENDIAN);
-        writes.add(() -> Tensors.get(src.duplicate().order(ByteOrder.LITTLE_ENDIAN), array));
+        long from = offset * dtype.size();
+        long to = from + (long) length * dtype.size();
+        if (offset < 0 || to > t.data().remaining() || own && to != t.data().remaining()) {
+            throw new Codec.Mismatch("unreadable", "elements " + offset + " to " + (offset + length) + " are outside"
+                    + " the tensor '" + tensorKey + "' " + Tensors.shapeString(t.shape()));
+        }
+        ByteBuffer src = t.data().duplicate();
+        src.position(src.position() + (int) from).limit(src.position() + (int) (to - from));
+        ByteBuffer slice = src.slice().order(ByteOrder.LITTLE_ENDIAN);
+        writes.add(() -> Tensors.get(slice.duplicate().order(ByteOrder.LITTLE_ENDIAN), array));
     }
 
     /** A primitive field's stored value as its boxed type. */

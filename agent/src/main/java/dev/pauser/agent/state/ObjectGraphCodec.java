@@ -13,14 +13,16 @@ import java.util.Map;
  * the stored values into the live objects the field already references. Classes are never instantiated from the
  * checkpoint except where {@link GraphRestore} says it is safe, and nothing is deserialized with Java serialization.
  *
- * <p>Stored as one JSON document under the field's key ({@code values.json}) and one 1-D tensor per primitive array
- * ({@code state.safetensors}, keyed {@code fieldKey/path.to.array}, the path where the walk first met the array):
+ * <p>Stored as one JSON document under the field's key ({@code values.json}) and the primitive arrays as tensors
+ * ({@code state.safetensors}): one keyed {@code fieldKey/path.to.array} (the path where the walk first met it) per
+ * array of {@link GraphCapture#OWN_TENSOR_ELEMENTS} elements or more, the smaller ones as slices of one tensor per
+ * dtype, {@code fieldKey/packed.F64} ({@code "packed", "offset", "length"}):
  * <pre>
  * {"format": "pauser-object-graph/1", "root": 0,
  *  "classes": {"com.example.Net": {"weights": "double[]", "layers": "java.util.List&lt;com.example.Layer&gt;"}},
  *  "objects": [
  *    {"id": 0, "class": "com.example.Net", "fields": {"weights": {"ref": 1}, "layers": {"ref": 2}, "epoch": 3}},
- *    {"id": 1, "class": "double[]", "tensor": "net/weights", "length": 10},
+ *    {"id": 1, "class": "double[]", "tensor": "net/weights", "length": 4096},
  *    {"id": 2, "class": "java.util.ArrayList", "elements": [{"ref": 0}, {"class": "java.lang.String", "value": "x"}]}]}
  * </pre>
  * Primitive fields are JSON values (non-finite floats as strings, chars as one-character strings); references are

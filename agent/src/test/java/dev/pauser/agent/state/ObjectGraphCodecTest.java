@@ -98,7 +98,11 @@ class ObjectGraphCodecTest {
         int epoch;
 
         Trainer(long created) {
-            net = new Net(4, created);
+            this(4, created);
+        }
+
+        Trainer(int width, long created) {
+            net = new Net(width, created);
         }
     }
 
@@ -173,7 +177,7 @@ class ObjectGraphCodecTest {
 
     @Test
     void arraysAreTensorsUnderTheFieldKeyAndTheGraphIsOneJsonDocument() throws Exception {
-        Trainer t = new Trainer(1);
+        Trainer t = new Trainer(GraphCapture.OWN_TENSOR_ELEMENTS, 1);
         t.net.train(1);
         List<Entry> entries = capture(t);
         JsonEntry doc = (JsonEntry) entries.stream().filter(e -> e.key().equals("net")).findFirst().orElseThrow();
@@ -184,9 +188,28 @@ class ObjectGraphCodecTest {
         assertEquals("double[]", root.get("classes").get(Net.class.getName()).get("weights").asText());
         TensorEntry weights = (TensorEntry) entries.stream().filter(e -> e.key().equals("net/weights"))
                 .findFirst().orElseThrow();
-        assertArrayEquals(new long[] {4}, weights.shape());
+        assertArrayEquals(new long[] {GraphCapture.OWN_TENSOR_ELEMENTS}, weights.shape());
         assertTrue(entries.stream().anyMatch(e -> e.key().equals("net/layers[0].bias")), keys(entries));
         assertTrue(entries.stream().anyMatch(e -> e.key().equals("net/worker.scratch")), keys(entries));
+    }
+
+    @Test
+    void smallArraysShareOneTensorPerDtypeAndRestoreFromTheirSlices() {
+        Trainer trained = new Trainer(3, 1);
+        trained.net.train(2);
+        List<Entry> entries = capture(trained);
+        // weights, visits and the worker's scratch row (3 each) share one tensor per dtype; the biases another
+        assertEquals(java.util.Set.of("net", "net/packed.F64", "net/packed.I32", "net/packed.F32", "epoch"),
+                java.util.Set.copyOf(entries.stream().map(Entry::key).toList()));
+        TensorEntry f64 = (TensorEntry) entries.stream().filter(e -> e.key().equals("net/packed.F64")).findFirst()
+                .orElseThrow();
+        assertArrayEquals(new long[] {6}, f64.shape(), "weights and scratch");
+        Trainer fresh = new Trainer(3, 1);
+        new StateRestore(StateSchema.of(Trainer.class)).restore(fresh, entries, StateRestore.OnMismatch.FAIL);
+        assertArrayEquals(trained.net.weights, fresh.net.weights);
+        assertArrayEquals(trained.net.worker.scratch, fresh.net.worker.scratch);
+        assertArrayEquals(trained.net.visits, fresh.net.visits);
+        assertArrayEquals(trained.net.layers[1].bias, fresh.net.layers[1].bias);
     }
 
     @Test
