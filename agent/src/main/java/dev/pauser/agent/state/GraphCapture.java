@@ -38,7 +38,7 @@ final class GraphCapture {
     private final Staging staging;
     private final IdentityHashMap<Object, Integer> ids = new IdentityHashMap<>();
     private final List<Object> objects = new ArrayList<>();
-    private final List<String> paths = new ArrayList<>();
+    private final List<GraphPath> paths = new ArrayList<>();
     private final Deque<Integer> pending = new ArrayDeque<>();
     private final ObjectNode classes = NODES.objectNode();
     private final ArrayNode nodes = NODES.arrayNode();
@@ -49,6 +49,8 @@ final class GraphCapture {
 
     /** Arrays with at least this many elements get a tensor of their own; smaller ones share one per dtype. */
     static final int OWN_TENSOR_ELEMENTS = 64;
+    /** The longest path that names a tensor. */
+    private static final int MAX_PATH_KEY = 200;
 
     private GraphCapture(String key, String declaringClass, Staging staging) {
         this.key = key;
@@ -88,7 +90,7 @@ final class GraphCapture {
     }
 
     private void walk(Object root) {
-        idOf(root, "");
+        idOf(root, GraphPath.ROOT);
         while (!pending.isEmpty()) {
             int id = pending.poll();
             nodes.add(node(id, objects.get(id), paths.get(id)));
@@ -97,7 +99,7 @@ final class GraphCapture {
     }
 
     /** The id of an object with identity, numbered on first sight and queued for its node. */
-    private int idOf(Object o, String path) {
+    private int idOf(Object o, GraphPath path) {
         Integer id = ids.get(o);
         if (id != null) {
             return id;
@@ -110,16 +112,13 @@ final class GraphCapture {
         return n;
     }
 
-    private String where(String path) {
-        return path.isEmpty() ? key : key + "." + path;
-    }
-
-    private static String child(String path, String name) {
-        return path.isEmpty() ? name : path + "." + name;
+    private String where(GraphPath path) {
+        String p = path.toString();
+        return p.isEmpty() ? key : key + "." + p;
     }
 
     /** A reference in the graph: null, an inline leaf, or {@code {"ref": id}}. */
-    private JsonNode ref(Object o, String path) {
+    private JsonNode ref(Object o, GraphPath path) {
         if (o == null) {
             return NODES.nullNode();
         }
@@ -183,14 +182,14 @@ final class GraphCapture {
         return NODES.numberNode(f.getLong(owner));
     }
 
-    private ObjectNode node(int id, Object o, String path) {
+    private ObjectNode node(int id, Object o, GraphPath path) {
         ObjectNode n = NODES.objectNode();
         n.put("id", id);
         Class<?> c = o.getClass();
         n.put("class", c.getTypeName());
         try {
             switch (GraphRules.kind(c)) {
-                case PRIMITIVE_ARRAY -> tensor(n, o, path);
+                case PRIMITIVE_ARRAY -> tensor(n, id, o, path);
                 case OBJECT_ARRAY, COLLECTION -> {
                     if (o instanceof Set<?>) {
                         for (Object e : (Set<?>) o) {
@@ -204,7 +203,7 @@ final class GraphCapture {
                     ArrayNode elements = n.putArray("elements");
                     int i = 0;
                     for (Object e : GraphRules.elements(o)) {
-                        elements.add(ref(e, path + "[" + i++ + "]"));
+                        elements.add(ref(e, path.index(i++)));
                     }
                 }
                 case MAP -> {
@@ -218,7 +217,7 @@ final class GraphCapture {
                         }
                         ArrayNode pair = entries.addArray();
                         pair.add(leaf(k));
-                        pair.add(ref(e.getValue(), path + "[" + k + "]"));
+                        pair.add(ref(e.getValue(), path.index(k)));
                     }
                 }
                 case ATOMIC -> {
@@ -241,7 +240,7 @@ final class GraphCapture {
         return n;
     }
 
-    private void fields(ObjectNode n, Object o, String path) throws IllegalAccessException {
+    private void fields(ObjectNode n, Object o, GraphPath path) throws IllegalAccessException {
         Class<?> c = o.getClass();
         if (!classes.has(c.getName())) {
             ObjectNode types = classes.putObject(c.getName());
@@ -253,7 +252,7 @@ final class GraphCapture {
             if (f.getType().isPrimitive()) {
                 values.set(e.getKey(), primitive(f, o));
             } else {
-                values.set(e.getKey(), ref(f.get(o), child(path, e.getKey())));
+                values.set(e.getKey(), ref(f.get(o), path.field(e.getKey())));
             }
         }
     }
@@ -263,7 +262,7 @@ final class GraphCapture {
      * a smaller one a slice of its dtype's shared tensor {@code fieldKey/packed.<DTYPE>} (a data set of many short rows
      * would otherwise be thousands of tensors), filled after the walk ({@link #pack}).
      */
-    private void tensor(ObjectNode n, Object array, String path) {
+    private void tensor(ObjectNode n, int id, Object array, GraphPath path) {
         int length = Array.getLength(array);
         DType dtype = Tensors.dtypeOf(array.getClass().getComponentType());
         n.put("length", length);
@@ -272,7 +271,9 @@ final class GraphCapture {
             packed.computeIfAbsent(dtype, d -> new ArrayList<>()).add(new Object[] {n, array});
             return;
         }
-        String tensorKey = key + "/" + (path.isEmpty() ? "." : path);
+        String at = path.toString();
+        // a path too long to be a readable name (deep inside a linked structure): the object's id instead
+        String tensorKey = key + "/" + (at.isEmpty() ? "." : at.length() > MAX_PATH_KEY ? "@" + id : at);
         n.put("tensor", tensorKey);
         if (staging == null) {
             return;

@@ -52,7 +52,6 @@ final class GraphRestore {
     private final JsonNode[] nodes;
     private final JsonNode classes;
     private final Object[] live;
-    private final String[] livePaths;
     private final Deque<Runnable> pending = new ArrayDeque<>();
     private final List<Codec.Write> writes = new ArrayList<>();
     private final List<String> mismatches = new ArrayList<>();
@@ -66,7 +65,6 @@ final class GraphRestore {
         this.nodes = nodes;
         this.classes = classes;
         this.live = new Object[nodes.length];
-        this.livePaths = new String[nodes.length];
     }
 
     /** The writes restoring {@code doc} into {@code current}; the field itself is set with {@code setRoot}. */
@@ -91,7 +89,7 @@ final class GraphRestore {
         ClassLoader loader = field.field().getDeclaringClass().getClassLoader();
         GraphRestore r = new GraphRestore(field.key(), parts, loader, nodes, doc.get("classes"));
         ObjectNode rootRef = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode().put("ref", 0);
-        r.reference(rootRef, current, "", field.field().getType(), field.writable() ? setRoot : null);
+        r.reference(rootRef, current, GraphPath.ROOT, field.field().getType(), field.writable() ? setRoot : null);
         while (!r.pending.isEmpty()) {
             r.pending.poll().run();
         }
@@ -112,23 +110,20 @@ final class GraphRestore {
         void set(Object value) throws Exception;
     }
 
-    private void mismatch(String kind, String path, String message) {
+    private void mismatch(String kind, GraphPath path, String message) {
         if (firstKind == null) {
             firstKind = kind;
         }
         mismatches.add("at " + where(path) + ": " + message);
     }
 
-    private String where(String path) {
-        return path.isEmpty() ? key : key + "." + path;
-    }
-
-    private static String child(String path, String name) {
-        return path.isEmpty() ? name : path + "." + name;
+    private String where(GraphPath path) {
+        String p = path.toString();
+        return p.isEmpty() ? key : key + "." + p;
     }
 
     /** Makes the reference at {@code path} (live value {@code current}) equal the stored one; plans the writes. */
-    private void reference(JsonNode stored, Object current, String path, Class<?> declared, Setter setter) {
+    private void reference(JsonNode stored, Object current, GraphPath path, Class<?> declared, Setter setter) {
         Object target;
         if (stored.isNull()) {
             target = null;
@@ -179,7 +174,7 @@ final class GraphRestore {
      * The live object for stored object {@code id}: the one already bound to it, {@code current} when it is of the
      * stored class (filled later), or a new one; null after recording a mismatch.
      */
-    private Object bind(int id, Object current, String path, Class<?> declared, boolean replaceable) {
+    private Object bind(int id, Object current, GraphPath path, Class<?> declared, boolean replaceable) {
         if (live[id] != null) {
             return live[id];
         }
@@ -212,7 +207,6 @@ final class GraphRestore {
             }
         }
         live[id] = target;
-        livePaths[id] = path;
         Object bound = target;
         pending.add(() -> fill(node, bound, path));
         return target;
@@ -274,7 +268,7 @@ final class GraphRestore {
     }
 
     /** Plans the writes of one bound object's contents. */
-    private void fill(JsonNode node, Object o, String path) {
+    private void fill(JsonNode node, Object o, GraphPath path) {
         try {
             switch (GraphRules.kind(o.getClass())) {
                 case PRIMITIVE_ARRAY -> tensor(node, o, path);
@@ -283,7 +277,7 @@ final class GraphRestore {
                     Class<?> component = o.getClass().getComponentType();
                     for (int i = 0; i < elements.size(); i++) {
                         int at = i;
-                        reference(elements.get(i), Array.get(o, i), path + "[" + i + "]", component,
+                        reference(elements.get(i), Array.get(o, i), path.index(i), component,
                                 v -> Array.set(o, at, v));
                     }
                 }
@@ -307,7 +301,7 @@ final class GraphRestore {
         }
     }
 
-    private void object(JsonNode node, Object o, String path) throws IllegalAccessException {
+    private void object(JsonNode node, Object o, GraphPath path) throws IllegalAccessException {
         Class<?> c = o.getClass();
         JsonNode stored = node.path("fields");
         JsonNode storedTypes = classes.path(c.getName());
@@ -340,7 +334,7 @@ final class GraphRestore {
         for (Map.Entry<String, Field> e : fields.entrySet()) {
             Field f = e.getValue();
             JsonNode v = stored.get(e.getKey());
-            String at = child(path, e.getKey());
+            GraphPath at = path.field(e.getKey());
             if (v == null) {
                 mismatch("unreadable", at, "the checkpoint has no value for it");
                 continue;
@@ -368,7 +362,7 @@ final class GraphRestore {
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
-    private void collection(JsonNode node, Object o, String path) {
+    private void collection(JsonNode node, Object o, GraphPath path) {
         Collection c = (Collection) o;
         List<Object> now = GraphRules.elements(o);
         JsonNode elements = node.path("elements");
@@ -378,7 +372,7 @@ final class GraphRestore {
             int at = i;
             Object cur = i < now.size() ? now.get(i) : null;
             wanted[i] = cur;
-            reference(elements.get(i), cur, path + "[" + i + "]", Object.class, v -> wanted[at] = v);
+            reference(elements.get(i), cur, path.index(i), Object.class, v -> wanted[at] = v);
         }
         // the element setters only fill 'wanted', so they run first; the collection is refilled after them
         writes.add(() -> {
@@ -395,14 +389,14 @@ final class GraphRestore {
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
-    private void map(JsonNode node, Object o, String path) throws Exception {
+    private void map(JsonNode node, Object o, GraphPath path) throws Exception {
         Map m = (Map) o;
         Map<Object, Object> wanted = new LinkedHashMap<>();
         for (JsonNode pair : node.path("entries")) {
             Object k = leafValue(pair.get(0));
             Object cur = m.get(k);
             wanted.put(k, cur);
-            reference(pair.get(1), cur, path + "[" + k + "]", Object.class, v -> wanted.put(k, v));
+            reference(pair.get(1), cur, path.index(k), Object.class, v -> wanted.put(k, v));
         }
         writes.add(() -> {
             boolean unchanged = m.size() == wanted.size();
@@ -416,7 +410,7 @@ final class GraphRestore {
         });
     }
 
-    private void atomic(JsonNode node, Object o, String path) {
+    private void atomic(JsonNode node, Object o, GraphPath path) {
         JsonNode v = node.path("value");
         if (o instanceof AtomicLong a && v.isIntegralNumber()) {
             writes.add(() -> a.set(v.longValue()));
@@ -429,7 +423,7 @@ final class GraphRestore {
         }
     }
 
-    private void tensor(JsonNode node, Object array, String path) throws Codec.Mismatch {
+    private void tensor(JsonNode node, Object array, GraphPath path) throws Codec.Mismatch {
         boolean own = node.has("tensor");
         String tensorKey = own ? node.path("tensor").asText() : node.path("packed").asText();
         Entry e = parts.get(tensorKey);

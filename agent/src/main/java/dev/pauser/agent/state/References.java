@@ -25,31 +25,32 @@ final class References {
         if (root == null) {
             return null;
         }
-        IdentityHashMap<Object, String> seen = new IdentityHashMap<>();
+        IdentityHashMap<Object, GraphPath> seen = new IdentityHashMap<>();
         Deque<Object> queue = new ArrayDeque<>();
-        seen.put(root, rootName);
+        seen.put(root, GraphPath.ROOT);
         queue.add(root);
         while (!queue.isEmpty() && seen.size() < MAX_OBJECTS) {
             Object o = queue.poll();
-            String path = seen.get(o);
+            GraphPath path = seen.get(o);
             if (o == target) {
-                return path;
+                String p = path.toString();
+                return p.isEmpty() ? rootName : rootName + "." + p;
             }
             Class<?> c = o.getClass();
             if (c.isArray()) {
                 if (!c.getComponentType().isPrimitive()) {
                     for (int i = 0; i < Array.getLength(o); i++) {
-                        visit(Array.get(o, i), path + "[" + i + "]", seen, queue);
+                        visit(Array.get(o, i), path.index(i), seen, queue);
                     }
                 }
             } else if (o instanceof Map<?, ?> m && c.getName().startsWith("java.util.")) {
                 for (Map.Entry<?, ?> e : m.entrySet()) {
-                    visit(e.getValue(), path + "[" + e.getKey() + "]", seen, queue);
+                    visit(e.getValue(), path.index(e.getKey()), seen, queue);
                 }
             } else if (o instanceof Collection<?> col && c.getName().startsWith("java.util.")) {
                 int i = 0;
                 for (Object e : col) {
-                    visit(e, path + "[" + i++ + "]", seen, queue);
+                    visit(e, path.index(i++), seen, queue);
                 }
             } else if (GraphRules.kind(c) == GraphRules.Kind.OBJECT) {
                 Map<String, Field> fields;
@@ -63,7 +64,7 @@ final class References {
                         continue;
                     }
                     try {
-                        visit(f.getValue().get(o), path + "." + f.getKey(), seen, queue);
+                        visit(f.getValue().get(o), path.field(f.getKey()), seen, queue);
                     } catch (IllegalAccessException | RuntimeException e) {
                         // unreadable: not followed
                     }
@@ -73,7 +74,7 @@ final class References {
         return null;
     }
 
-    private static void visit(Object o, String path, IdentityHashMap<Object, String> seen, Deque<Object> queue) {
+    private static void visit(Object o, GraphPath path, IdentityHashMap<Object, GraphPath> seen, Deque<Object> queue) {
         if (o != null && !GraphRules.isLeaf(o.getClass()) && !seen.containsKey(o)) {
             seen.put(o, path);
             queue.add(o);

@@ -284,6 +284,65 @@ class ObjectGraphCodecTest {
                 + " checkpoint has double[] of length 4, the live one has length 5"), e.getMessage());
     }
 
+    /** A linked list deeper than any recursive walk could follow. */
+    static final class Chain {
+        private final int value;
+        private Chain next;
+
+        Chain(int value) {
+            this.value = value;
+        }
+    }
+
+    static final class ChainHolder {
+        @TrainState
+        final Chain head = new Chain(0);
+        @TrainState
+        final Holder holder = new Holder(1);
+    }
+
+    static final class Holder {
+        private java.util.TreeMap<String, Integer> sorted;
+
+        Holder(int ignored) {
+        }
+    }
+
+    @Test
+    void aLongChainIsWalkedWithoutRecursionAndRestoredIntoObjectsCreatedWithoutConstructors() {
+        ChainHolder trained = new ChainHolder();
+        Chain c = trained.head;
+        for (int i = 1; i < 100_000; i++) {
+            c.next = new Chain(i);
+            c = c.next;
+        }
+        List<Entry> entries = capture(trained);
+        ChainHolder fresh = new ChainHolder();
+        new StateRestore(StateSchema.of(ChainHolder.class)).restore(fresh, entries, StateRestore.OnMismatch.FAIL);
+        int n = 0;
+        for (Chain k = fresh.head; k != null; k = k.next) {
+            assertEquals(n++, k.value);
+        }
+        assertEquals(100_000, n);
+    }
+
+    @Test
+    void aNullLiveObjectOfAJdkClassWithoutARuleForCreatingItIsAMismatchSayingWhatToDo() {
+        ChainHolder trained = new ChainHolder();
+        trained.holder.sorted = new java.util.TreeMap<>(Map.of("a", 1));
+        List<Entry> entries = capture(trained);
+        ChainHolder fresh = new ChainHolder();
+        StateMismatchException e = assertThrows(StateMismatchException.class, () -> new StateRestore(
+                StateSchema.of(ChainHolder.class)).restore(fresh, entries, StateRestore.OnMismatch.FAIL));
+        assertTrue(e.getMessage().contains("added: 'holder' (" + ChainHolder.class.getName() + ".holder): at"
+                + " holder.sorted: the live graph holds null where the checkpoint has a java.util.TreeMap, which can't"
+                + " be created here (a java.util.TreeMap is only restored into an existing one): create it before the"
+                + " first step"), e.getMessage());
+        fresh.holder.sorted = new java.util.TreeMap<>();
+        new StateRestore(StateSchema.of(ChainHolder.class)).restore(fresh, entries, StateRestore.OnMismatch.FAIL);
+        assertEquals(Map.of("a", 1), fresh.holder.sorted, "restored into the one the code made");
+    }
+
     private static String keys(List<Entry> entries) {
         return entries.stream().map(Entry::key).toList().toString();
     }
