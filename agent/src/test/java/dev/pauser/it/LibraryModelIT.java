@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pauser.fixture.EncogXorTrainer;
+import dev.pauser.fixture.GraphRefusalTrainer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -80,5 +81,20 @@ class LibraryModelIT {
         assertTrue(text.contains("network/packed.F64"), "the network's small arrays share a tensor:\n" + text);
         JsonNode all = JSON.readTree(text);
         assertTrue(all.isArray() && all.size() > 0, text);
+    }
+
+    @Test
+    void objectsThatCantBeStateStopTheRunBeforeItsFirstStepEachNamedByItsPath() throws Exception {
+        try (ChildJvm child = Checkpoints.builder(dir, "").main(GraphRefusalTrainer.class).start()) {
+            assertEquals(2, child.awaitExit(Duration.ofSeconds(120)), child.output());
+            String out = child.output();
+            String t = GraphRefusalTrainer.class.getName();
+            Checkpoints.assertContains(out, t + ".pool: pool.worker: a java.lang.Thread is a thread, which is not state",
+                    "a thread");
+            Checkpoints.assertContains(out, t + ".pool: pool.in: a java.io.ByteArrayInputStream is a stream", "a stream");
+            Checkpoints.assertContains(out, t + ".plugin: plugin.loader: a ", "a class loader");
+            assertTrue(!out.contains("finished"), "no step may run:\n" + out);
+            assertTrue(Checkpoints.list(dir).isEmpty(), "no checkpoint is written:\n" + out);
+        }
     }
 }

@@ -63,11 +63,27 @@ final class GraphRules {
             Integer.class, Long.class, Float.class, Double.class, String.class, BigInteger.class, BigDecimal.class,
             Class.class);
 
-    /** JDK types that hold a thread, an OS resource or native memory: never state. */
-    private static final List<Class<?>> NEVER = List.of(Thread.class, ThreadGroup.class, ClassLoader.class,
-            Socket.class, ServerSocket.class, DatagramSocket.class, Channel.class, InputStream.class,
-            OutputStream.class, Reader.class, Writer.class, Reference.class, Cleaner.class, Executor.class,
-            Process.class, Buffer.class);
+    /** JDK types that hold a thread, an OS resource or native memory: never state, with what each is. */
+    private static final Map<Class<?>, String> NEVER = new LinkedHashMap<>();
+
+    static {
+        NEVER.put(Thread.class, "a thread");
+        NEVER.put(ThreadGroup.class, "a thread group");
+        NEVER.put(ClassLoader.class, "a class loader");
+        NEVER.put(Socket.class, "a socket");
+        NEVER.put(ServerSocket.class, "a socket");
+        NEVER.put(DatagramSocket.class, "a socket");
+        NEVER.put(Channel.class, "a channel");
+        NEVER.put(InputStream.class, "a stream");
+        NEVER.put(OutputStream.class, "a stream");
+        NEVER.put(Reader.class, "a reader");
+        NEVER.put(Writer.class, "a writer");
+        NEVER.put(Reference.class, "a reference");
+        NEVER.put(Cleaner.class, "a cleaner");
+        NEVER.put(Executor.class, "an executor");
+        NEVER.put(Process.class, "a process");
+        NEVER.put(Buffer.class, "an NIO buffer (its memory may be native)");
+    }
 
     private GraphRules() {
     }
@@ -110,10 +126,10 @@ final class GraphRules {
 
     /** Why an object of this class can't be part of the state (the words after "a ClassName at path"), or null. */
     static String refusal(Class<?> c) {
-        for (Class<?> never : NEVER) {
-            if (never.isAssignableFrom(c)) {
-                return "holds a thread, class loader, stream, channel, socket, reference or native memory, which is"
-                        + " not state";
+        for (Map.Entry<Class<?>, String> never : NEVER.entrySet()) {
+            if (never.getKey().isAssignableFrom(c)) {
+                return "is " + never.getValue() + ", which is not state (give the field holding it a"
+                        + " dev.pauser.spi.StateCodec)";
             }
         }
         if (Random.class.isAssignableFrom(c) && Annotations.isJdk(c) && c != Random.class) {
