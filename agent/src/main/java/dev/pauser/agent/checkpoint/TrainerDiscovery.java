@@ -131,6 +131,7 @@ final class TrainerDiscovery implements TrainerListener {
         List<String> device = schema.deviceProblems(self);
         List<String> problems = new ArrayList<>(device);
         problems.addAll(schema.sizeProblems(self));
+        problems.addAll(schema.graphProblems(self));
         if (!problems.isEmpty()) {
             // a GPU field alone is one line, as the field names itself; otherwise every problem under the class
             fatal.accept(problems.size() == 1 && device.size() == 1 ? "pauser: " + device.get(0)

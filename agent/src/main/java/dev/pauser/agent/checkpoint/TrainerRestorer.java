@@ -125,6 +125,9 @@ final class TrainerRestorer {
             fatal.accept("pauser: restoring " + r.id + " from " + resumeFrom.dir() + ": " + e.getMessage());
             return;
         }
+        for (String w : restore.warnings()) {
+            Log.warn(w);
+        }
         if (again) {
             Log.debug("restored " + r.id + " again before its first step");
             return;
@@ -184,7 +187,7 @@ final class TrainerRestorer {
             Set<String> wanted = new HashSet<>(Arrays.asList(listed.split(",", -1)));
             List<Entry> out = new ArrayList<>();
             for (Entry e : resumeFrom.entries()) {
-                if (wanted.contains(e.key())) {
+                if (wanted.contains(e.key()) || wanted.contains(wholeOf(e.key()))) {
                     out.add(RegisteredTrainer.withKey(e, id.fieldKey(e.key())));
                 }
             }
@@ -203,6 +206,21 @@ final class TrainerRestorer {
             return resumeFrom.entries();
         }
         return null;
+    }
+
+    /**
+     * The entry name of the field an entry is a further part of ({@code net/flat.weights#1} → {@code net#1}: an array
+     * of an object graph, which the manifest info doesn't list), or the name itself.
+     */
+    private static String wholeOf(String entryName) {
+        int slash = entryName.indexOf('/');
+        if (slash < 0) {
+            return entryName;
+        }
+        int hash = entryName.lastIndexOf(TrainerId.ORDINAL_SEPARATOR);
+        String suffix = hash > slash && entryName.substring(hash + 1).chars().allMatch(Character::isDigit)
+                && hash + 1 < entryName.length() ? entryName.substring(hash) : "";
+        return entryName.substring(0, slash) + suffix;
     }
 
     /** The trainers the checkpoint's manifest info lists, as {@link TrainerId#toString()} spells them. */

@@ -2,6 +2,8 @@ package dev.pauser.agent.state;
 
 import dev.pauser.agent.store.Entry;
 import java.lang.reflect.Type;
+import java.util.List;
+import java.util.Map;
 
 /** How one family of field types becomes an {@link Entry} and back. One implementation per family. */
 interface Codec {
@@ -41,6 +43,25 @@ interface Codec {
 
     /** Encodes a non-null value. Tensors are copied into {@code staging}. */
     Entry capture(StateField field, Object value, Staging staging) throws Exception;
+
+    /**
+     * Encodes a non-null value as one or more entries, the field's own entry (keyed {@link StateField#key()}) first; a
+     * codec that stores a value in several entries names the others {@code key/...} ({@link #ownsPart}).
+     */
+    default void capture(StateField field, Object value, Staging staging, List<Entry> out) throws Exception {
+        out.add(capture(field, value, staging));
+    }
+
+    /** True when the entry {@code entryKey} is a further part of this field's value, captured with it. */
+    default boolean ownsPart(StateField field, String entryKey) {
+        return false;
+    }
+
+    /** As {@link #plan(StateField, Entry, Object, Object)}, given the field's further entries by key. */
+    default Write plan(StateField field, Entry entry, Map<String, Entry> parts, Object owner, Object current)
+            throws Mismatch {
+        return plan(field, entry, owner, current);
+    }
 
     /**
      * Checks an entry against the field and its current value without changing anything, and returns the write to

@@ -126,8 +126,11 @@ final class RandomCodec implements Codec {
         return c.newInstance();
     }
 
-    @Override
-    public Entry capture(StateField field, Object value, Staging staging) throws Exception {
+    /**
+     * The generator's state, {@code {"class": ..., "fields": {...}}}; also the form of a generator inside an object graph
+     * ({@link ObjectGraphCodec}).
+     */
+    static ObjectNode state(Object value) throws IllegalAccessException {
         Class<?> type = value.getClass();
         String p = rejected(type);
         if (p != null) {
@@ -151,8 +154,13 @@ final class RandomCodec implements Codec {
                         + " AtomicLong or primitive arrays)");
             }
         }
+        return root;
+    }
+
+    @Override
+    public Entry capture(StateField field, Object value, Staging staging) throws Exception {
         return new JsonEntry(field.key(), field.field().getDeclaringClass().getName(), javaType(field),
-                Json.MAPPER.writeValueAsString(root));
+                Json.MAPPER.writeValueAsString(state(value)));
     }
 
     @Override
@@ -190,8 +198,28 @@ final class RandomCodec implements Codec {
             throw new Mismatch("retyped", "checkpoint has a " + className + ", code has "
                     + (current == null ? "null" : "a " + current.getClass().getName()));
         }
+        Fill fill = fill((ObjectNode) root.get("fields"), className, type);
+        return () -> {
+            Object target = created != null ? created : current;
+            fill.into(target);
+            if (created != null) {
+                field.set(owner, target);
+            }
+        };
+    }
+
+    /** Writes a checked generator state into a generator of its class. */
+    @FunctionalInterface
+    interface Fill {
+        void into(Object target) throws Exception;
+    }
+
+    /**
+     * Checks the recorded fields of a generator of {@code type} ({@code "fields"} of {@link #state}) and returns how to
+     * write them into one; throws when they don't fit the class.
+     */
+    static Fill fill(ObjectNode stored, String className, Class<?> type) throws Mismatch {
         Map<Field, JsonNode> values = new LinkedHashMap<>();
-        ObjectNode stored = (ObjectNode) root.get("fields");
         List<Field> fields = stateFields(type);
         Map<String, Field> byName = new LinkedHashMap<>();
         for (Field f : fields) {
@@ -219,8 +247,7 @@ final class RandomCodec implements Codec {
             }
             values.put(f, v);
         }
-        return () -> {
-            Object target = created != null ? created : current;
+        return target -> {
             for (Map.Entry<Field, JsonNode> e : values.entrySet()) {
                 Field f = e.getKey();
                 f.setAccessible(true);
@@ -230,9 +257,6 @@ final class RandomCodec implements Codec {
                 } else {
                     f.set(target, Json.MAPPER.treeToValue(v, f.getType()));
                 }
-            }
-            if (created != null) {
-                field.set(owner, target);
             }
         };
     }

@@ -100,7 +100,7 @@ public final class StateCapture {
                 if (value == null) {
                     entries.add(new JsonEntry(f.key(), f.field().getDeclaringClass().getName(), f.javaType(), "null"));
                 } else {
-                    entries.add(f.codec.capture(f, value, staging));
+                    f.codec.capture(f, value, staging, entries);
                 }
             } catch (Exception e) {
                 problems.add(f.describe() + " ('" + f.key() + "'): " + message(e));

@@ -35,9 +35,19 @@ public final class StateRestore {
     /** Set by {@link #restore}: the fields written and their tensor bytes (WARN mode: skipped fields not counted). */
     private int restoredFields;
     private long restoredBytes;
+    private List<String> warnings = List.of();
 
     public StateRestore(StateSchema schema) {
         this.schema = schema;
+    }
+
+    /**
+     * One line per field an app's {@code StateCodec} restored into a new object while the object the field held before
+     * is still referenced from another {@code @TrainState} field of the trainer (or from inside its value): training
+     * would go on updating the old object there. Set by {@link #restore}; empty when there is none.
+     */
+    public List<String> warnings() {
+        return warnings;
     }
 
     /** The number of fields the last {@link #restore} wrote (skipped mismatches not counted). */
@@ -68,17 +78,23 @@ public final class StateRestore {
                 mismatches.add("duplicate: '" + e.key() + "' appears twice in the checkpoint");
             }
         }
+        Map<StateField, Map<String, Entry>> parts = new LinkedHashMap<>();
         for (Entry e : byKey.values()) {
-            if (schema.field(e.key()) == null) {
+            StateField whole = schema.field(e.key()) == null ? partOf(e.key()) : null;
+            if (whole != null) {
+                parts.computeIfAbsent(whole, k -> new LinkedHashMap<>()).put(e.key(), e);
+            } else if (schema.field(e.key()) == null) {
                 mismatches.add("removed: '" + e.key() + "' (" + e.javaType() + ", declared in " + e.declaringClass()
                         + ") is in the checkpoint but not in the code");
             }
         }
         restoredFields = 0;
         restoredBytes = 0;
+        warnings = List.of();
         List<String> unreadable = new ArrayList<>();
         List<Codec.Write> writes = new ArrayList<>();
         List<StateField> written = new ArrayList<>();
+        List<Object> held = new ArrayList<>();
         long bytes = 0;
         for (StateField f : schema.fields()) {
             Entry e = byKey.get(f.key());
@@ -108,9 +124,13 @@ public final class StateRestore {
             try {
                 Object owner = f.owner(trainer);
                 Object current = f.get(owner);
-                writes.add(plan(f, e, owner, current));
+                writes.add(plan(f, e, parts.getOrDefault(f, Map.of()), owner, current));
                 written.add(f);
+                held.add(current);
                 bytes += e instanceof TensorEntry t ? t.data().remaining() : 0;
+                for (Entry part : parts.getOrDefault(f, Map.of()).values()) {
+                    bytes += part instanceof TensorEntry t ? t.data().remaining() : 0;
+                }
             } catch (Codec.Mismatch m) {
                 if (m.kind.equals("unreadable")) {
                     unreadable.add("'" + f.key() + "' (" + f.describe() + "): " + m.getMessage());
@@ -143,10 +163,51 @@ public final class StateRestore {
         }
         restoredFields = writes.size();
         restoredBytes = bytes;
+        warnings = replacedButReferenced(trainer, written, held);
         return mismatches;
     }
 
-    private static Codec.Write plan(StateField f, Entry e, Object owner, Object current) throws Codec.Mismatch {
+    private List<String> replacedButReferenced(Object trainer, List<StateField> written, List<Object> before) {
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < written.size(); i++) {
+            StateField f = written.get(i);
+            Object old = before.get(i);
+            if (!(f.codec instanceof SpiCodec) || old == null) {
+                continue;
+            }
+            try {
+                if (f.get(f.owner(trainer)) == old) {
+                    continue;
+                }
+                for (StateField other : schema.fields()) {
+                    if (other == f) {
+                        continue;
+                    }
+                    String where = References.pathTo(other.get(other.owner(trainer)), other.key(), old);
+                    if (where != null) {
+                        lines.add("the codec " + StateSchema.attributes(f.codec.javaType(f)).get("codec")
+                                + " restored '" + f.key() + "' (" + f.describe() + ") as a new object, but the old one"
+                                + " is still referenced from '" + where + "' (" + other.describe() + "), which goes on"
+                                + " training it: fill the object decode() is given instead of returning a new one");
+                        break;
+                    }
+                }
+            } catch (Exception e) {
+                // a field that can't be read now was reported by the restore itself
+            }
+        }
+        return lines;
+    }
+
+    /** The field whose value the entry is a further part of (an array in an object graph), or null. */
+    private StateField partOf(String entryKey) {
+        int slash = entryKey.indexOf('/');
+        StateField f = slash < 0 ? null : schema.field(entryKey.substring(0, slash));
+        return f != null && f.codec.ownsPart(f, entryKey) ? f : null;
+    }
+
+    private static Codec.Write plan(StateField f, Entry e, Map<String, Entry> parts, Object owner, Object current)
+            throws Codec.Mismatch {
         if (e instanceof JsonEntry j && "null".equals(j.json().strip())) {
             if (f.field().getType().isPrimitive()) {
                 throw new Codec.Mismatch("retyped", "checkpoint has null, code has " + f.javaType());
@@ -159,7 +220,7 @@ public final class StateRestore {
             }
             return () -> f.set(owner, null);
         }
-        return f.codec.plan(f, e, owner, current);
+        return f.codec.plan(f, e, parts, owner, current);
     }
 
     private static String dtypeNote(Entry e) {

@@ -93,6 +93,8 @@ public final class StateSchema {
         return new StateSchema(trainerClass, unique);
     }
 
+    private static final ObjectGraphCodec GRAPH = new ObjectGraphCodec();
+
     private static void discover(Class<?> type, String prefix, List<Field> holders, Deque<Class<?>> path,
             List<Codec> codecs, List<Codec> spi, List<StateField> out, List<String> problems) {
         for (Class<?> c = type; c != null && c != Object.class && !Annotations.isJdk(c); c = c.getSuperclass()) {
@@ -137,6 +139,11 @@ public final class StateSchema {
                     continue;
                 }
                 String p = codec.problem(ft, f.getGenericType());
+                if (p != null && codec instanceof JacksonCodec && GRAPH.handles(ft, f.getGenericType())) {
+                    // not a JSON value: the object graph walked in place (a library's model or trainer)
+                    codec = GRAPH;
+                    p = GRAPH.problem(ft, f.getGenericType());
+                }
                 if (p != null) {
                     problems.add(where + ": type " + typeName + " can't be checkpointed: " + p);
                     continue;
@@ -194,6 +201,33 @@ public final class StateSchema {
                 problems.add(f.describe() + " ('" + f.key() + "') holds " + (bytes == Long.MAX_VALUE ? "more than 2^63"
                         : Long.toString(bytes)) + " bytes; one @TrainState field can hold at most " + Staging.MAX_BYTES
                         + " (2 GiB): split it into several fields");
+            }
+        }
+        return problems;
+    }
+
+    /**
+     * One line per object that can't be state in the object graphs the fields hold now (a thread, a class loader, a
+     * stream or socket, a JDK class without a rule), naming its path from the field key
+     * ({@code trainer.network.structure...}); empty when every graph can be checkpointed. Asked when a trainer is
+     * registered, so every problem of every field shows at start-up, at once.
+     */
+    public List<String> graphProblems(Object trainer) {
+        List<String> problems = new ArrayList<>();
+        for (StateField f : fields) {
+            if (!(f.codec instanceof ObjectGraphCodec)) {
+                continue;
+            }
+            Object value;
+            try {
+                value = f.get(f.owner(trainer));
+            } catch (Exception e) {
+                continue; // a null nested state object or the like is reported where it is used
+            }
+            if (value != null) {
+                for (String p : ObjectGraphCodec.problems(f, value)) {
+                    problems.add(f.describe() + ": " + p);
+                }
             }
         }
         return problems;
