@@ -2,17 +2,9 @@ package dev.pauser.agent.state;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.pauser.agent.store.DType;
 import dev.pauser.agent.store.Entry;
-import dev.pauser.agent.store.TensorEntry;
 import java.lang.reflect.Array;
-import java.lang.reflect.Constructor;
 import java.lang.reflect.Field;
-import java.lang.reflect.Modifier;
-import java.math.BigDecimal;
-import java.math.BigInteger;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -21,10 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Plans the restore of one stored object graph into the live graph the field holds: walks both from the field's value
@@ -33,19 +21,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * references and cycles come back as they were stored), arrays filled in place (a live array of another length is a
  * {@code reshaped} mismatch), collections and maps refilled. Nothing is written while planning.
  *
- * <p>A stored object whose live counterpart is null is created without running a constructor only when every one of its
- * fields comes from the checkpoint: a class of the app or a library (loaded by name through the loader of the object
- * holding it, and assignable to the holder's declared type), an array, a {@code java.util} list/set/map with a
- * no-argument constructor, an atomic or a {@code Random}. Every difference (a class changed, a field added, removed or
- * retyped, a live object of another class, a length a final field can't take) is collected; the plan throws one
- * {@link Codec.Mismatch} listing them all.
+ * <p>This class does the matching and the planning; its helpers each do one job: {@link GraphShapes} compares stored
+ * types and shapes with the live ones, {@link GraphCreation} creates a stored object whose live counterpart is null,
+ * {@link GraphValues} reads stored leaves back into values, {@link GraphWrites} makes the writes into live containers.
+ * Every difference (a class changed, a field added, removed or retyped, a live object of another class, a length a
+ * final field can't take) is collected; the plan throws one {@link Codec.Mismatch} listing them all.
+ *
+ * <p>Runs on the thread where the trainer is restored, as does the returned write.
  */
 final class GraphRestore {
-    private static final Set<String> CREATABLE_JDK = Set.of("java.util.ArrayList", "java.util.LinkedList",
-            "java.util.ArrayDeque", "java.util.HashMap", "java.util.LinkedHashMap", "java.util.HashSet",
-            "java.util.LinkedHashSet", "java.util.Random", AtomicInteger.class.getName(), AtomicLong.class.getName(),
-            AtomicBoolean.class.getName());
-
     private final String key;
     private final Map<String, Entry> parts;
     private final ClassLoader loader;
@@ -139,7 +123,7 @@ final class GraphRestore {
             }
         } else {
             try {
-                target = leafValue(stored);
+                target = GraphValues.leafValue(stored, loader);
             } catch (Exception e) {
                 mismatch("retyped", path, "the value " + stored + " can't be read: " + StateCapture.message(e));
                 return;
@@ -182,9 +166,9 @@ final class GraphRestore {
         String cls = node.get("class").asText();
         Object target = current;
         boolean sameClass = current != null && current.getClass().getTypeName().equals(cls);
-        if (sameClass && current.getClass().isArray() && Array.getLength(current) != length(node)) {
+        if (sameClass && current.getClass().isArray() && Array.getLength(current) != GraphShapes.length(node)) {
             // as for a @TrainState array: a model built with other sizes is not the one checkpointed
-            mismatch("reshaped", path, "the checkpoint has " + cls + " of length " + length(node)
+            mismatch("reshaped", path, "the checkpoint has " + cls + " of length " + GraphShapes.length(node)
                     + ", the live one has length " + Array.getLength(current));
             return null;
         } else if (current != null && !sameClass) {
@@ -199,7 +183,7 @@ final class GraphRestore {
                 return null;
             }
             try {
-                target = create(node, cls, declared);
+                target = GraphCreation.create(node, cls, declared, loader);
             } catch (Exception e) {
                 mismatch("added", path, "the live graph holds null where the checkpoint has a " + cls + ", which"
                         + " can't be created here (" + StateCapture.message(e) + "): create it before the first step");
@@ -212,66 +196,11 @@ final class GraphRestore {
         return target;
     }
 
-    private static int length(JsonNode node) {
-        return node.has("length") ? node.get("length").asInt() : node.path("elements").size();
-    }
-
-    /** A new, empty object of a stored class whose every field the checkpoint gives. */
-    private Object create(JsonNode node, String cls, Class<?> declared) throws Exception {
-        if (cls.endsWith("[]")) {
-            Class<?> component = classNamed(cls.substring(0, cls.length() - 2));
-            return Array.newInstance(component, length(node));
-        }
-        if (CREATABLE_JDK.contains(cls)) {
-            return Class.forName(cls).getConstructor().newInstance();
-        }
-        if (cls.startsWith("java.") || cls.startsWith("javax.") || cls.startsWith("jdk.") || cls.startsWith("sun.")) {
-            throw new IllegalStateException("a " + cls + " is only restored into an existing one");
-        }
-        Class<?> c = Class.forName(cls, false, loader);
-        if (!declared.isAssignableFrom(c)) {
-            throw new IllegalStateException(cls + " is not a " + declared.getTypeName());
-        }
-        if (c.isInterface() || Modifier.isAbstract(c.getModifiers()) || c.isEnum() || c.isRecord() || c.isHidden()
-                || GraphRules.kind(c) != GraphRules.Kind.OBJECT) {
-            throw new IllegalStateException(cls + " has no state of its own to create it from");
-        }
-        return allocate(c);
-    }
-
-    /**
-     * An instance of {@code c} whose constructors didn't run (only Object's): the checkpoint then writes every field.
-     * Through {@code sun.reflect.ReflectionFactory} (module jdk.unsupported), as Java serialization creates objects.
-     */
-    private static Object allocate(Class<?> c) throws Exception {
-        Constructor<?> raw = sun.reflect.ReflectionFactory.getReflectionFactory()
-                .newConstructorForSerialization(c, Object.class.getDeclaredConstructor());
-        return raw.newInstance();
-    }
-
-    private Class<?> classNamed(String name) throws ClassNotFoundException {
-        switch (name) {
-            case "boolean": return boolean.class;
-            case "byte": return byte.class;
-            case "short": return short.class;
-            case "char": return char.class;
-            case "int": return int.class;
-            case "long": return long.class;
-            case "float": return float.class;
-            case "double": return double.class;
-            default:
-                if (name.endsWith("[]")) {
-                    return classNamed(name.substring(0, name.length() - 2)).arrayType();
-                }
-                return Class.forName(name, false, loader);
-        }
-    }
-
     /** Plans the writes of one bound object's contents. */
     private void fill(JsonNode node, Object o, GraphPath path) {
         try {
             switch (GraphRules.kind(o.getClass())) {
-                case PRIMITIVE_ARRAY -> tensor(node, o, path);
+                case PRIMITIVE_ARRAY -> writes.add(GraphWrites.tensor(node, o, parts));
                 case OBJECT_ARRAY -> {
                     JsonNode elements = node.path("elements");
                     Class<?> component = o.getClass().getComponentType();
@@ -283,7 +212,7 @@ final class GraphRestore {
                 }
                 case COLLECTION -> collection(node, o, path);
                 case MAP -> map(node, o, path);
-                case ATOMIC -> atomic(node, o, path);
+                case ATOMIC -> writes.add(GraphWrites.atomic(node, o));
                 case RANDOM -> {
                     RandomCodec.Fill f = RandomCodec.fill((ObjectNode) node.path("state").path("fields"),
                             node.get("class").asText(), o.getClass());
@@ -306,29 +235,11 @@ final class GraphRestore {
         JsonNode stored = node.path("fields");
         JsonNode storedTypes = classes.path(c.getName());
         Map<String, Field> fields = GraphRules.fields(c);
-        Map<String, String> types = GraphRules.fieldTypes(c);
-        boolean differs = false;
-        for (Map.Entry<String, String> e : types.entrySet()) {
-            JsonNode was = storedTypes.get(e.getKey());
-            if (was == null) {
-                mismatch("added", path, "field " + c.getName() + "." + e.getKey() + " (" + e.getValue() + ") is in the"
-                        + " code but not in the checkpoint");
-                differs = true;
-            } else if (!was.asText().equals(e.getValue())) {
-                mismatch("retyped", path, "field " + c.getName() + "." + e.getKey() + ": checkpoint has "
-                        + was.asText() + ", code has " + e.getValue());
-                differs = true;
-            }
+        List<GraphShapes.Difference> differences = GraphShapes.fieldDifferences(c, storedTypes);
+        for (GraphShapes.Difference d : differences) {
+            mismatch(d.kind(), path, d.message());
         }
-        for (java.util.Iterator<String> it = storedTypes.fieldNames(); it.hasNext();) {
-            String name = it.next();
-            if (!types.containsKey(name)) {
-                mismatch("removed", path, "field " + c.getName() + "." + name + " (" + storedTypes.get(name).asText()
-                        + ") is in the checkpoint but not in the code");
-                differs = true;
-            }
-        }
-        if (differs) {
+        if (!differences.isEmpty()) {
             return;
         }
         for (Map.Entry<String, Field> e : fields.entrySet()) {
@@ -342,7 +253,7 @@ final class GraphRestore {
             if (f.getType().isPrimitive()) {
                 Object value;
                 try {
-                    value = primitive(v, f.getType());
+                    value = GraphValues.primitive(v, f.getType());
                 } catch (RuntimeException x) {
                     mismatch("unreadable", at, "the value " + v + " is not a " + f.getType());
                     continue;
@@ -367,7 +278,6 @@ final class GraphRestore {
         List<Object> now = GraphRules.elements(o);
         JsonNode elements = node.path("elements");
         Object[] wanted = new Object[elements.size()];
-        boolean same = now.size() == wanted.length;
         for (int i = 0; i < wanted.length; i++) {
             int at = i;
             Object cur = i < now.size() ? now.get(i) : null;
@@ -375,17 +285,7 @@ final class GraphRestore {
             reference(elements.get(i), cur, path.index(i), Object.class, v -> wanted[at] = v);
         }
         // the element setters only fill 'wanted', so they run first; the collection is refilled after them
-        writes.add(() -> {
-            List<Object> after = GraphRules.elements(o);
-            boolean unchanged = after.size() == wanted.length;
-            for (int i = 0; unchanged && i < wanted.length; i++) {
-                unchanged = after.get(i) == wanted[i];
-            }
-            if (!unchanged) {
-                c.clear();
-                c.addAll(java.util.Arrays.asList(wanted));
-            }
-        });
+        writes.add(GraphWrites.refill(c, wanted));
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
@@ -393,127 +293,12 @@ final class GraphRestore {
         Map m = (Map) o;
         Map<Object, Object> wanted = new LinkedHashMap<>();
         for (JsonNode pair : node.path("entries")) {
-            Object k = leafValue(pair.get(0));
+            Object k = GraphValues.leafValue(pair.get(0), loader);
             Object cur = m.get(k);
             wanted.put(k, cur);
             reference(pair.get(1), cur, path.index(k), Object.class, v -> wanted.put(k, v));
         }
-        writes.add(() -> {
-            boolean unchanged = m.size() == wanted.size();
-            for (Map.Entry<Object, Object> e : wanted.entrySet()) {
-                unchanged = unchanged && m.containsKey(e.getKey()) && m.get(e.getKey()) == e.getValue();
-            }
-            if (!unchanged) {
-                m.clear();
-                m.putAll(wanted);
-            }
-        });
+        writes.add(GraphWrites.refill(m, wanted));
     }
 
-    private void atomic(JsonNode node, Object o, GraphPath path) {
-        JsonNode v = node.path("value");
-        if (o instanceof AtomicLong a && v.isIntegralNumber()) {
-            writes.add(() -> a.set(v.longValue()));
-        } else if (o instanceof AtomicInteger a && v.isIntegralNumber()) {
-            writes.add(() -> a.set(v.intValue()));
-        } else if (o instanceof AtomicBoolean a && v.isBoolean()) {
-            writes.add(() -> a.set(v.booleanValue()));
-        } else {
-            mismatch("unreadable", path, "the value " + v + " doesn't fit a " + o.getClass().getName());
-        }
-    }
-
-    private void tensor(JsonNode node, Object array, GraphPath path) throws Codec.Mismatch {
-        boolean own = node.has("tensor");
-        String tensorKey = own ? node.path("tensor").asText() : node.path("packed").asText();
-        Entry e = parts.get(tensorKey);
-        if (!(e instanceof TensorEntry t)) {
-            throw new Codec.Mismatch("unreadable", "its tensor '" + tensorKey + "' is missing from the checkpoint");
-        }
-        DType dtype = Tensors.dtypeOf(array.getClass().getComponentType());
-        int length = Array.getLength(array);
-        long offset = own ? 0 : node.path("offset").asLong(-1);
-        long stored = node.path("length").asLong(-1);
-        if (t.dtype() != dtype || t.shape().length != 1 || stored != length) {
-            throw new Codec.Mismatch("retyped", "the checkpoint has " + t.dtype() + " " + (own
-                    ? Tensors.shapeString(t.shape()) : "[" + stored + "]") + " in '" + tensorKey + "', the live array"
-                    + " is " + array.getClass().getTypeName() + " of length " + length);
-        }
-        long from = offset * dtype.size();
-        long to = from + (long) length * dtype.size();
-        if (offset < 0 || to > t.data().remaining() || own && to != t.data().remaining()) {
-            throw new Codec.Mismatch("unreadable", "elements " + offset + " to " + (offset + length) + " are outside"
-                    + " the tensor '" + tensorKey + "' " + Tensors.shapeString(t.shape()));
-        }
-        ByteBuffer src = t.data().duplicate();
-        src.position(src.position() + (int) from).limit(src.position() + (int) (to - from));
-        ByteBuffer slice = src.slice().order(ByteOrder.LITTLE_ENDIAN);
-        writes.add(() -> Tensors.get(slice.duplicate().order(ByteOrder.LITTLE_ENDIAN), array));
-    }
-
-    /** A primitive field's stored value as its boxed type. */
-    private static Object primitive(JsonNode v, Class<?> t) {
-        if (t == boolean.class) {
-            if (!v.isBoolean()) {
-                throw new IllegalArgumentException();
-            }
-            return v.booleanValue();
-        }
-        if (t == char.class) {
-            if (!v.isTextual() || v.asText().length() != 1) {
-                throw new IllegalArgumentException();
-            }
-            return v.asText().charAt(0);
-        }
-        if (t == double.class || t == float.class) {
-            double d = v.isTextual() ? Double.parseDouble(v.asText()) : requireNumber(v).doubleValue();
-            return t == float.class ? (Object) (float) d : (Object) d;
-        }
-        if (!v.isIntegralNumber()) {
-            throw new IllegalArgumentException();
-        }
-        long l = v.longValue();
-        if (t == long.class) {
-            return l;
-        } else if (t == int.class) {
-            return Math.toIntExact(l);
-        } else if (t == short.class) {
-            return (short) l;
-        }
-        return (byte) l;
-    }
-
-    private static Number requireNumber(JsonNode v) {
-        if (!v.isNumber()) {
-            throw new IllegalArgumentException();
-        }
-        return v.numberValue();
-    }
-
-    /** An inline leaf {@code {"class", "value"}} as its object. */
-    @SuppressWarnings({"unchecked", "rawtypes"})
-    private Object leafValue(JsonNode n) throws Exception {
-        String cls = n.path("class").asText();
-        JsonNode v = n.path("value");
-        switch (cls) {
-            case "java.lang.Boolean": return primitive(v, boolean.class);
-            case "java.lang.Byte": return primitive(v, byte.class);
-            case "java.lang.Short": return primitive(v, short.class);
-            case "java.lang.Integer": return primitive(v, int.class);
-            case "java.lang.Long": return primitive(v, long.class);
-            case "java.lang.Float": return primitive(v, float.class);
-            case "java.lang.Double": return primitive(v, double.class);
-            case "java.lang.Character": return primitive(v, char.class);
-            case "java.lang.String": return v.asText();
-            case "java.math.BigInteger": return new BigInteger(v.asText());
-            case "java.math.BigDecimal": return new BigDecimal(v.asText());
-            case "java.lang.Class": return classNamed(v.asText());
-            default:
-                Class<?> c = Class.forName(cls, false, loader);
-                if (!c.isEnum()) {
-                    throw new IllegalStateException(cls + " is not a value type");
-                }
-                return Enum.valueOf((Class) c, v.asText());
-        }
-    }
 }

@@ -11,7 +11,7 @@ import java.util.Map;
  * Objects no other codec takes (a library's model or trainer: no no-argument constructor, private, final and transient
  * fields, shared references, cycles), checkpointed by walking their object graph by reflection and restored by writing
  * the stored values into the live objects the field already references. Classes are never instantiated from the
- * checkpoint except where {@link GraphRestore} says it is safe, and nothing is deserialized with Java serialization.
+ * checkpoint except where {@link GraphCreation} says it is safe, and nothing is deserialized with Java serialization.
  *
  * <p>Stored as one JSON document under the field's key ({@code values.json}) and the primitive arrays as tensors
  * ({@code state.safetensors}): one keyed {@code fieldKey/path.to.array} (the path where the walk first met it) per
