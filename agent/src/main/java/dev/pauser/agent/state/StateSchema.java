@@ -10,6 +10,7 @@ import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The {@code @TrainState} fields of a trainer class, found and checked once at start-up.
@@ -39,6 +40,15 @@ public final class StateSchema {
             m.put(f.key(), f);
         }
         this.byKey = Collections.unmodifiableMap(m);
+    }
+
+    /**
+     * Names fields as state without the annotation (the {@code state=} option: class binary name to field names): each
+     * is found and checked exactly like a {@code @TrainState} field of its class, key the field name. Called once at
+     * start-up, on the thread loading the agent, before any schema is made.
+     */
+    public static void nameFields(Map<String, Set<String>> fields) {
+        Annotations.nameFields(fields);
     }
 
     /** The schema of the trainer's class. */
