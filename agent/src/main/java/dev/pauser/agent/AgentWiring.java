@@ -79,7 +79,7 @@ public final class AgentWiring {
             return;
         }
         Log.setThreshold(config.log());
-        StateSchema.nameFields(config.states());
+        StateSchema.nameFields(config.states(), config.steps().keySet().stream().findFirst().orElse(null));
         Path dir = config.dir().toAbsolutePath().normalize();
         Path pauseFile = dir.resolve("PAUSE");
         Housekeeping housekeeping = new Housekeeping(pauseFile);

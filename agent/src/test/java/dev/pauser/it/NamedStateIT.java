@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pauser.fixture.PlainLoopData;
 import dev.pauser.fixture.PlainLoopTrainer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,8 +22,9 @@ import org.junit.jupiter.api.io.TempDir;
 class NamedStateIT {
     private static final String T = PlainLoopTrainer.class.getName();
     private static final String[] ARGS = {"200", "10"};
+    private static final String DATA = PlainLoopData.class.getName();
     private static final String NAMES = "step=" + T + "#runEpoch,state=" + T + "#weights+" + T + "#epoch+" + T
-            + "#noise+" + T + "#SHUFFLE";
+            + "#noise+" + T + "#SHUFFLE+" + DATA + "#ORDER";
 
     @TempDir
     Path dir;
@@ -42,7 +44,7 @@ class NamedStateIT {
         Path file = Files.createTempDirectory("pauser-names").resolve("names.txt");
         Files.writeString(file, "# the loop of the plain trainer\n\n  step=" + T + "#runEpoch\n"
                 + "state=" + T + "#weights+" + T + "#epoch\n# its generators\nstate=" + T + "#noise\nstate=" + T
-                + "#SHUFFLE\n");
+                + "#SHUFFLE\n# a static of another class\nstate=" + DATA + "#ORDER\n");
         assertPausedKilledAndResumedExactly("config=" + file);
     }
 

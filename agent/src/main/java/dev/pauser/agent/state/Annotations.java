@@ -29,14 +29,32 @@ final class Annotations {
     private Annotations() {
     }
 
-    static void nameFields(Map<String, Set<String>> fields) {
+    /** The class of the first named step, whose trainer holds named static fields of other classes; null if none. */
+    private static volatile String foreignStaticsOwner;
+
+    static void nameFields(Map<String, Set<String>> fields, String staticsOwner) {
         namedFields = Map.copyOf(fields);
+        foreignStaticsOwner = staticsOwner;
+    }
+
+    /** Class binary name to field names named by the {@code state=} option. */
+    static Map<String, Set<String>> namedFields() {
+        return namedFields;
+    }
+
+    static String foreignStaticsOwner() {
+        return foreignStaticsOwner;
+    }
+
+    /** True when the {@code state=} option names this field. */
+    static boolean isNamed(Field field) {
+        Set<String> named = namedFields.get(field.getDeclaringClass().getName());
+        return named != null && named.contains(field.getName());
     }
 
     /** The field's {@code @TrainState}, as given by the annotation or by the {@code state=} option, or null. */
     static TrainStateInfo trainState(Field field) {
-        Set<String> named = namedFields.get(field.getDeclaringClass().getName());
-        if (named != null && named.contains(field.getName())) {
+        if (isNamed(field)) {
             TrainStateInfo annotated = annotated(field);
             return annotated != null ? annotated : NAMED;
         }
