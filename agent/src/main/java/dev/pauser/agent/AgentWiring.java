@@ -14,9 +14,11 @@ import dev.pauser.agent.control.PauserMBean;
 import dev.pauser.agent.control.SignalStop;
 import dev.pauser.agent.control.Stopper;
 import dev.pauser.agent.instrument.Instrumenter;
+import dev.pauser.agent.instrument.NamedMemberCheck;
 import dev.pauser.agent.instrument.StepReport;
 import dev.pauser.agent.log.Log;
 import dev.pauser.agent.state.ModuleOpener;
+import dev.pauser.agent.state.StateSchema;
 import dev.pauser.gate.Gate;
 import dev.pauser.gate.GateState;
 import java.lang.instrument.Instrumentation;
@@ -55,8 +57,14 @@ public final class AgentWiring {
             return;
         }
         Config config;
+        NamedMemberCheck.Problems namedMembers;
         try {
             config = Config.load(args, System.getProperties(), System.getenv());
+            namedMembers = NamedMemberCheck.check(config.steps(), config.states(),
+                    ClassLoader.getSystemClassLoader());
+            if (!namedMembers.errors().isEmpty()) {
+                throw new ConfigException(String.join(System.lineSeparator(), namedMembers.errors()));
+            }
         } catch (ConfigException e) {
             if (lateAttach) {
                 // The running app must not die of a typo, and a throw here only gives the attaching tool "agent failed
@@ -71,6 +79,7 @@ public final class AgentWiring {
             return;
         }
         Log.setThreshold(config.log());
+        StateSchema.nameFields(config.states(), config.steps().keySet().stream().findFirst().orElse(null));
         Path dir = config.dir().toAbsolutePath().normalize();
         Path pauseFile = dir.resolve("PAUSE");
         Housekeeping housekeeping = new Housekeeping(pauseFile);
@@ -107,10 +116,15 @@ public final class AgentWiring {
         }
         StepReport.install(inst, lateAttach, agentJar);
         try {
-            Instrumenter.install(inst);
+            Instrumenter.install(inst, config.steps());
         } catch (RuntimeException e) {
             throw new IllegalStateException("pauser: cannot install the instrumentation: " + e, e);
         }
+        namedMembers.warnings().forEach(Log::warn);
+        config.steps().forEach((type, methods) -> methods.forEach(m -> Log.info("step=" + type + "#" + m
+                + ": each call is a step (pause point); state the library keeps in local variables of its loop is"
+                + " not checkpointed, so resume is exact only when the fields holding the state are named with"
+                + " state= or @TrainState")));
 
         Gate.addListener(AgentWiring::logStateChange);
         addJfrEvents();

@@ -286,7 +286,8 @@ class CliIT {
         // attach lists every agent option with its default
         Result attachHelp = pauser("attach", "--help");
         for (String option : List.of("dir=", "onSignal=", "graceSeconds=", "every=", "interval=", "keep=", "keepEvery=",
-                "resume=", "onMismatch=", "async=", "checkpointOnPause=", "pauseAtStep=", "stopAtStep=", "log=")) {
+                "resume=", "onMismatch=", "async=", "checkpointOnPause=", "pauseAtStep=", "stopAtStep=", "log=",
+                "step=", "state=", "config=")) {
             assertTrue(attachHelp.out().contains("\n  " + option), "attach --help lacks " + option + ":\n"
                     + attachHelp.out());
         }

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -92,11 +93,19 @@ public final class Config {
     private static final Option<Boolean> RELEASE_GPU_ON_PAUSE =
             new Option<>("releaseGpuOnPause", "false", "true or false", Config::parseBoolean);
 
+    private static final Option<Map<String, Set<String>>> STEP = new Option<>("step", "",
+            "<class>#<method> entries joined by + (empty: none)", NamedMembers::parse);
+    private static final Option<Map<String, Set<String>>> STATE = new Option<>("state", "",
+            "<class>#<field> entries joined by + (empty: none)", NamedMembers::parse);
+    private static final Option<Map<String, Map<String, Set<String>>>> CONFIG = new Option<>("config", "",
+            "a readable file of step=<class>#<method> and state=<class>#<field> lines (empty: none)",
+            NamedMembers::readFile);
+
     private static final Map<String, Option<?>> OPTIONS = new LinkedHashMap<>();
 
     static {
         for (Option<?> o : new Option<?>[] {DIR, ON_SIGNAL, GRACE_SECONDS, PAUSE_AT_STEP, STOP_AT_STEP, LOG, EVERY, INTERVAL, KEEP,
-            KEEP_EVERY, RESUME, ON_MISMATCH, ASYNC, CHECKPOINT_ON_PAUSE, RELEASE_GPU_ON_PAUSE}) {
+            KEEP_EVERY, RESUME, ON_MISMATCH, ASYNC, CHECKPOINT_ON_PAUSE, RELEASE_GPU_ON_PAUSE, STEP, STATE, CONFIG}) {
             OPTIONS.put(o.key, o);
         }
     }
@@ -153,8 +162,9 @@ public final class Config {
             try {
                 o.parser.apply(e.getValue());
             } catch (RuntimeException ex) {
+                String why = ex instanceof NamedMembers.BadEntry ? " (" + ex.getMessage() + ")" : "";
                 throw new ConfigException("pauser: bad value '" + e.getValue() + "' for option " + o.key + " ("
-                        + source + "): expected " + o.allowed);
+                        + source + "): expected " + o.allowed + why);
             }
             checked.put(e.getKey(), e.getValue());
         }
@@ -253,6 +263,16 @@ public final class Config {
     /** Give the GPU memory of {@code @TrainState} fields back to the device while paused. */
     public boolean releaseGpuOnPause() {
         return get(RELEASE_GPU_ON_PAUSE);
+    }
+
+    /** The methods named as steps ({@code step=} and {@code config=}): class name to method names. */
+    public Map<String, Set<String>> steps() {
+        return NamedMembers.union(get(STEP), get(CONFIG).get("step"));
+    }
+
+    /** The fields named as state ({@code state=} and {@code config=}): class name to field names. */
+    public Map<String, Set<String>> states() {
+        return NamedMembers.union(get(STATE), get(CONFIG).get("state"));
     }
 
     /** Every option with its default, for the documentation test and {@code --help}. */

@@ -12,6 +12,7 @@ import static net.bytebuddy.matcher.ElementMatchers.not;
 
 import dev.pauser.agent.log.Log;
 import java.lang.instrument.Instrumentation;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import net.bytebuddy.agent.builder.AgentBuilder;
@@ -24,8 +25,8 @@ import net.bytebuddy.matcher.ElementMatcher;
 import net.bytebuddy.utility.JavaModule;
 
 /**
- * Instruments every method annotated {@code @TrainStep}, and every method implementing or overriding one (see
- * {@link StepOverrides}), with {@link StepAdvice}, in classes loaded from now on and, on a late attach, in classes
+ * Instruments every method annotated {@code @TrainStep} or named by the {@code step=} option, and every method
+ * implementing or overriding an annotated one (see {@link StepOverrides}), with {@link StepAdvice}, in classes loaded from now on and, on a late attach, in classes
  * already loaded (retransformation, so no new fields or methods: per-instance bookkeeping lives in the boot classes).
  * Lambdas and other hidden classes never reach an agent, so they are never instrumented.
  *
@@ -37,12 +38,18 @@ public final class Instrumenter {
     private Instrumenter() {
     }
 
-    public static void install(Instrumentation inst) {
+    /**
+     * Installs the instrumentation. {@code namedSteps} (class binary name to method names, from the {@code step=}
+     * option) are steps as if annotated: every method of that name declared by that class, all overloads.
+     */
+    public static void install(Instrumentation inst, Map<String, Set<String>> namedSteps) {
         ElementMatcher.Junction<MethodDescription> withCode = not(isAbstract()).and(not(isNative())).and(not(isSynthetic()));
-        ElementMatcher.Junction<MethodDescription> annotatedSteps = withCode.and(isAnnotatedWith(named(TRAIN_STEP)));
+        ElementMatcher.Junction<MethodDescription> named = namedBy(namedSteps);
+        ElementMatcher.Junction<MethodDescription> annotatedSteps =
+                withCode.and(isAnnotatedWith(named(TRAIN_STEP)).or(named));
         // A method implementing an annotated interface or abstract method, or overriding an annotated one, is a step too.
         ElementMatcher.Junction<MethodDescription> stepMethods =
-                withCode.and(isAnnotatedWith(named(TRAIN_STEP)).or(StepOverrides.overridesStep()));
+                withCode.and(isAnnotatedWith(named(TRAIN_STEP)).or(named).or(StepOverrides.overridesStep()));
         newAgentBuilder()
                 .disableClassFormatChanges()
                 .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION)
@@ -70,6 +77,20 @@ public final class Instrumenter {
                         // step), so the loop deciding whether to run a step already sees the restored counter.
                         .advice(isConstructor(), StepAdvice.Constructed.class.getName()))
                 .installOn(inst);
+    }
+
+    /** Methods declared by a class named in {@code namedSteps} under one of the names given for it. */
+    private static ElementMatcher.Junction<MethodDescription> namedBy(Map<String, Set<String>> namedSteps) {
+        return new ElementMatcher.Junction.AbstractBase<MethodDescription>() {
+            @Override
+            public boolean matches(MethodDescription method) {
+                if (namedSteps.isEmpty() || !method.isMethod()) {
+                    return false;
+                }
+                Set<String> names = namedSteps.get(method.getDeclaringType().asErasure().getName());
+                return names != null && names.contains(method.getInternalName());
+            }
+        };
     }
 
     /**

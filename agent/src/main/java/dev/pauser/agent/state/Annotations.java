@@ -3,6 +3,8 @@ package dev.pauser.agent.state;
 import java.lang.annotation.Annotation;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * Reads {@code @TrainState} by its name: the app's copy of {@code pauser-runtime} may live in any class loader, and the
@@ -18,11 +20,48 @@ final class Annotations {
     record TrainStateInfo(String name, boolean required, String dtype, long[] shape, long bytes) {
     }
 
+    /** A field named by the {@code state=} option: as a plain {@code @TrainState}. */
+    private static final TrainStateInfo NAMED = new TrainStateInfo("", true, "", new long[0], -1L);
+
+    /** Class binary name to field names, from the {@code state=} option; set once at start-up. */
+    private static volatile Map<String, Set<String>> namedFields = Map.of();
+
     private Annotations() {
     }
 
-    /** The field's {@code @TrainState}, or null. */
+    /** The class of the first named step, whose trainer holds named static fields of other classes; null if none. */
+    private static volatile String foreignStaticsOwner;
+
+    static void nameFields(Map<String, Set<String>> fields, String staticsOwner) {
+        namedFields = Map.copyOf(fields);
+        foreignStaticsOwner = staticsOwner;
+    }
+
+    /** Class binary name to field names named by the {@code state=} option. */
+    static Map<String, Set<String>> namedFields() {
+        return namedFields;
+    }
+
+    static String foreignStaticsOwner() {
+        return foreignStaticsOwner;
+    }
+
+    /** True when the {@code state=} option names this field. */
+    static boolean isNamed(Field field) {
+        Set<String> named = namedFields.get(field.getDeclaringClass().getName());
+        return named != null && named.contains(field.getName());
+    }
+
+    /** The field's {@code @TrainState}, as given by the annotation or by the {@code state=} option, or null. */
     static TrainStateInfo trainState(Field field) {
+        if (isNamed(field)) {
+            TrainStateInfo annotated = annotated(field);
+            return annotated != null ? annotated : NAMED;
+        }
+        return annotated(field);
+    }
+
+    private static TrainStateInfo annotated(Field field) {
         for (Annotation a : field.getDeclaredAnnotations()) {
             Class<? extends Annotation> type = a.annotationType();
             if (type.getName().equals(TRAIN_STATE)) {

@@ -10,6 +10,7 @@ import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The {@code @TrainState} fields of a trainer class, found and checked once at start-up.
@@ -39,6 +40,18 @@ public final class StateSchema {
             m.put(f.key(), f);
         }
         this.byKey = Collections.unmodifiableMap(m);
+    }
+
+    /**
+     * Names fields as state without the annotation (the {@code state=} option: class binary name to field names): each
+     * is found and checked exactly like a {@code @TrainState} field of its class, key the field name. Named static
+     * fields of a class that is not a trainer's (nor a superclass of one) belong to the trainer of
+     * {@code staticsOwner}, the class of the first named step (null: none), whose schema loads and initializes their
+     * class with the trainer's class loader. Called once at start-up, on the thread loading the agent, before any
+     * schema is made.
+     */
+    public static void nameFields(Map<String, Set<String>> fields, String staticsOwner) {
+        Annotations.nameFields(fields, staticsOwner);
     }
 
     /** The schema of the trainer's class. */
@@ -75,7 +88,22 @@ public final class StateSchema {
         List<StateField> fields = new ArrayList<>();
         Deque<Class<?>> path = new ArrayDeque<>();
         path.push(trainerClass);
-        discover(trainerClass, "", List.of(), path, codecs, codecs.subList(0, spiCount), fields, problems);
+        discover(trainerClass, "", List.of(), path, codecs, codecs.subList(0, spiCount), fields, problems, false);
+        if (trainerClass.getName().equals(Annotations.foreignStaticsOwner())) {
+            for (String className : Annotations.namedFields().keySet()) {
+                Class<?> c;
+                try {
+                    c = Class.forName(className, true, trainerClass.getClassLoader());
+                } catch (ClassNotFoundException | LinkageError e) {
+                    problems.add("state=" + className + "#...: the class can't be loaded from the class loader of "
+                            + trainerClass.getName() + " (" + e + "): fix the state option");
+                    continue;
+                }
+                if (!c.isAssignableFrom(trainerClass)) {
+                    discover(c, "", List.of(), path, codecs, codecs.subList(0, spiCount), fields, problems, true);
+                }
+            }
+        }
         Map<String, StateField> seen = new LinkedHashMap<>();
         for (StateField f : fields) {
             StateField before = seen.putIfAbsent(f.key(), f);
@@ -96,14 +124,22 @@ public final class StateSchema {
     private static final ObjectGraphCodec GRAPH = new ObjectGraphCodec();
 
     private static void discover(Class<?> type, String prefix, List<Field> holders, Deque<Class<?>> path,
-            List<Codec> codecs, List<Codec> spi, List<StateField> out, List<String> problems) {
+            List<Codec> codecs, List<Codec> spi, List<StateField> out, List<String> problems, boolean foreign) {
         for (Class<?> c = type; c != null && c != Object.class && !Annotations.isJdk(c); c = c.getSuperclass()) {
+            if (foreign && c != type) {
+                break; // a class outside the trainer's: only the fields named on it
+            }
             for (Field f : c.getDeclaredFields()) {
-                Annotations.TrainStateInfo info = Annotations.trainState(f);
+                Annotations.TrainStateInfo info = foreign && !Annotations.isNamed(f) ? null : Annotations.trainState(f);
                 if (info == null) {
                     continue;
                 }
                 String where = c.getName() + "." + f.getName();
+                if (foreign && !Modifier.isStatic(f.getModifiers())) {
+                    problems.add(where + ": named by state= but an instance field of a class whose objects run no"
+                            + " steps; name a static field, or a field of the class running the steps");
+                    continue;
+                }
                 String key = prefix + (info.name().isEmpty() ? f.getName() : info.name());
                 try {
                     f.setAccessible(true);
@@ -121,7 +157,7 @@ public final class StateSchema {
                     List<Field> next = new ArrayList<>(holders);
                     next.add(f);
                     path.push(ft);
-                    discover(ft, key + ".", next, path, codecs, spi, out, problems);
+                    discover(ft, key + ".", next, path, codecs, spi, out, problems, false);
                     path.pop();
                     continue;
                 }
