@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiConsumer;
 
 /**
  * The {@code @TrainState} fields of a trainer class, found and checked once at start-up.
@@ -225,20 +226,19 @@ public final class StateSchema {
      */
     public List<String> sizeProblems(Object trainer) {
         List<String> problems = new ArrayList<>();
-        for (StateField f : fields) {
+        eachValue(trainer, (f, value) -> {
             long bytes;
             try {
-                Object value = f.get(f.owner(trainer));
-                bytes = value == null ? -1 : f.codec.bytes(f, value);
-            } catch (Exception e) {
-                continue; // a null nested state object or the like is reported where it is used
+                bytes = f.codec.bytes(f, value);
+            } catch (RuntimeException e) {
+                return; // reported where the value is captured
             }
             if (bytes > Staging.MAX_BYTES) {
                 problems.add(f.describe() + " ('" + f.key() + "') holds " + (bytes == Long.MAX_VALUE ? "more than 2^63"
                         : Long.toString(bytes)) + " bytes; one @TrainState field can hold at most " + Staging.MAX_BYTES
                         + " (2 GiB): split it into several fields");
             }
-        }
+        });
         return problems;
     }
 
@@ -250,22 +250,13 @@ public final class StateSchema {
      */
     public List<String> graphProblems(Object trainer) {
         List<String> problems = new ArrayList<>();
-        for (StateField f : fields) {
-            if (!(f.codec instanceof ObjectGraphCodec)) {
-                continue;
-            }
-            Object value;
-            try {
-                value = f.get(f.owner(trainer));
-            } catch (Exception e) {
-                continue; // a null nested state object or the like is reported where it is used
-            }
-            if (value != null) {
+        eachValue(trainer, (f, value) -> {
+            if (f.codec instanceof ObjectGraphCodec) {
                 for (String p : ObjectGraphCodec.problems(f, value)) {
                     problems.add(f.describe() + ": " + p);
                 }
             }
-        }
+        });
         return problems;
     }
 
@@ -277,22 +268,31 @@ public final class StateSchema {
      */
     public List<String> deviceProblems(Object trainer) {
         List<String> problems = new ArrayList<>();
-        for (StateField f : fields) {
-            if (!(f.codec instanceof DeviceBufferCodec device)) {
-                continue;
+        eachValue(trainer, (f, value) -> {
+            String reason = f.codec instanceof DeviceBufferCodec device ? device.unusableReason(f) : null;
+            if (reason != null) {
+                problems.add(reason);
             }
+        });
+        return problems;
+    }
+
+    /**
+     * Each field's current value where it is not null, for the checks made when a trainer is registered. A value that
+     * can't be read (a null nested state object or the like) is skipped: it is reported where it is used.
+     */
+    private void eachValue(Object trainer, BiConsumer<StateField, Object> visit) {
+        for (StateField f : fields) {
             Object value;
             try {
                 value = f.get(f.owner(trainer));
             } catch (Exception e) {
-                continue; // a null nested state object or the like is reported where it is used
+                continue;
             }
-            String reason = value == null ? null : device.unusableReason(f);
-            if (reason != null) {
-                problems.add(reason);
+            if (value != null) {
+                visit.accept(f, value);
             }
         }
-        return problems;
     }
 
     /** True when the trainer has no {@code @TrainState} fields. */
