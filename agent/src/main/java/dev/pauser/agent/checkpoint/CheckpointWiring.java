@@ -312,8 +312,11 @@ public final class CheckpointWiring {
 
     private static void loadedLine(LoadedCheckpoint c, long t0) {
         long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        String line = "loaded and verified " + c.dir() + " in " + ms + " ms";
         if (ms >= 2000) {
-            Log.info("loaded and verified " + c.dir() + " in " + ms + " ms");
+            Log.info(line);
+        } else {
+            Log.debug(line); // the time a quick one took, for whoever measures restores (log=debug)
         }
     }
 

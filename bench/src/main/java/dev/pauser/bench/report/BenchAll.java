@@ -24,6 +24,9 @@ public final class BenchAll {
 
     /** Every harness, in the order of the targets table. */
     static final List<Harness> HARNESSES = List.of(
+            new Harness("write", "dev.pauser.bench.WriteBench", List.of("--mb", "100,1024", "--runs", "5")),
+            new Harness("byhand", "dev.pauser.bench.ByHandBench", List.of("--mb", "100", "--runs", "5")),
+            new Harness("restore", "dev.pauser.bench.RestoreBench", List.of("--mb", "100,1024", "--runs", "5")),
             new Harness("startup", "dev.pauser.bench.StartupBench", List.of("--runs", "11"))
     );
 
