@@ -1,6 +1,7 @@
 package dev.pauser.agent.store;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
@@ -16,6 +17,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.zip.CRC32C;
 
 /**
@@ -27,7 +30,8 @@ import java.util.zip.CRC32C;
  * {@link #cleanDebris} when the next store opens.
  *
  * <p>Used only by the {@link CheckpointStore} holding the root's lock, on the thread that commits (one at a time: the
- * store's methods are synchronized; the staging buffer is reused across commits).
+ * store's methods are synchronized; the staging buffer is reused across commits); the tensors' checksums are computed
+ * on a short-lived second thread during the data write.
  */
 final class CheckpointCommit {
     private static final int STAGING_BYTES = 8 << 20;
@@ -66,8 +70,8 @@ final class CheckpointCommit {
         boolean landed = false;
         try {
             io.createDirectory(tmp);
-            Map<String, Integer> streamedCrcs = writeTensors(tmp.resolve(CheckpointNames.TENSORS), layout);
-            for (Map.Entry<String, byte[]> f : layout.withStreamedCrcs(streamedCrcs).smallFiles().entrySet()) {
+            Map<String, Integer> tensorCrcs = writeTensors(tmp.resolve(CheckpointNames.TENSORS), layout);
+            for (Map.Entry<String, byte[]> f : layout.withTensorCrcs(tensorCrcs).smallFiles().entrySet()) {
                 writeBytes(io, tmp.resolve(f.getKey()), f.getValue());
             }
             io.syncDirectory(tmp);
@@ -186,9 +190,50 @@ final class CheckpointCommit {
         return report;
     }
 
-    /** Writes {@code state.safetensors}; returns the CRC32C of each streamed tensor, computed from the bytes written. */
+    /**
+     * Writes {@code state.safetensors} and forces it to disk; returns every tensor's CRC32C. A streamed tensor's is
+     * computed from its chunks as they are written; the others' on a second thread ({@code pauser-checksum}) while this
+     * one writes and forces the file, so where a core is free the checksums add no time to the commit. Both cover the
+     * bytes written: an entry's buffer is not modified while it is committed.
+     */
     private Map<String, Integer> writeTensors(Path file, CheckpointLayout layout) throws IOException {
-        Map<String, Integer> streamedCrcs = new HashMap<>();
+        FutureTask<Map<String, Integer>> inMemory = new FutureTask<>(() -> checksums(layout.tensors()));
+        Thread checksummer = new Thread(inMemory, "pauser-checksum");
+        checksummer.setDaemon(true);
+        checksummer.start();
+        Map<String, Integer> crcs = new HashMap<>();
+        writeAndForce(file, layout, crcs);
+        try {
+            crcs.putAll(inMemory.get());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while checksumming " + file);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw new IOException("checksumming " + file + " failed: " + e.getCause(), e.getCause());
+        }
+        return crcs;
+    }
+
+    /** The CRC32C of every tensor whose bytes are in memory (not streamed), by key. */
+    private static Map<String, Integer> checksums(List<TensorEntry> tensors) {
+        Map<String, Integer> crcs = new HashMap<>();
+        for (TensorEntry t : tensors) {
+            if (!t.streamed()) {
+                crcs.put(t.key(), Crc32c.ofField(t));
+            }
+        }
+        return crcs;
+    }
+
+    /** Writes the header and every tensor's bytes, then forces the file; puts each streamed tensor's CRC32C. */
+    private void writeAndForce(Path file, CheckpointLayout layout, Map<String, Integer> streamedCrcs)
+            throws IOException {
         if (staging == null) {
             staging = Reading.alignedDirect(STAGING_BYTES);
         }
@@ -225,7 +270,6 @@ final class CheckpointCommit {
             flush(ch, stage);
             ch.force(true);
         }
-        return streamedCrcs;
     }
 
     /** Writes a streamed tensor's chunks straight from its buffers, checksumming the same bytes; returns the CRC32C. */

@@ -23,8 +23,9 @@ import java.util.Set;
  * {@code state.safetensors} and its header, the bytes of {@code values.json}, every field's offset and CRC32C, and the
  * bytes of {@code manifest.json} and {@code manifest.crc}. Built purely from the entries (no I/O: the wall time and the
  * host come from the caller); the tensor data itself is not copied, {@link CheckpointCommit} streams it from the
- * entries. A streamed tensor ({@link TensorSource}) has its CRC32C recorded as 0 here; the commit computes it while
- * writing the data and lays the manifest out again with {@link #withStreamedCrcs} before writing it (the CRC is fixed
+ * entries. Every tensor has its CRC32C recorded as 0 here: the commit computes them while it writes the data (a
+ * streamed tensor's ({@link TensorSource}) from the chunks written, the others on a second thread while the data file is
+ * written and forced) and lays the manifest out again with {@link #withTensorCrcs} before writing it (the CRC is fixed
  * width in the manifest, so its size, and {@code totalBytes}, do not change). Built on the thread that commits;
  * immutable afterwards.
  *
@@ -83,7 +84,7 @@ record CheckpointLayout(String name, List<TensorEntry> tensors, byte[] tensorsHe
         for (TensorEntry t : tensors) {
             long len = t.byteLength();
             fields.add(new Manifest.Field(t.key(), Manifest.Kind.TENSOR, t.declaringClass(), t.javaType(), t.dtype(),
-                    t.shape().clone(), len, CheckpointNames.TENSORS, pos, t.streamed() ? 0 : Crc32c.ofField(t)));
+                    t.shape().clone(), len, CheckpointNames.TENSORS, pos, 0));
             pos += len;
         }
         long tensorsBytes = pos;
@@ -99,8 +100,8 @@ record CheckpointLayout(String name, List<TensorEntry> tensors, byte[] tensorsHe
                 totalBytes, m);
     }
 
-    /** This layout with the streamed tensors' CRC32Cs (key to CRC) in the manifest. */
-    CheckpointLayout withStreamedCrcs(Map<String, Integer> crcs) {
+    /** This layout with the tensors' CRC32Cs (key to CRC) in the manifest. */
+    CheckpointLayout withTensorCrcs(Map<String, Integer> crcs) {
         if (crcs.isEmpty()) {
             return this;
         }
@@ -115,7 +116,7 @@ record CheckpointLayout(String name, List<TensorEntry> tensors, byte[] tensorsHe
                 model.valuesFileBytes(), model.valuesFileCrc32c(), fields);
         byte[] manifest = m.toJson();
         if (manifest.length != this.manifest.length) {
-            throw new IllegalStateException("the manifest changed size when the streamed CRCs were filled in");
+            throw new IllegalStateException("the manifest changed size when the tensors' CRCs were filled in");
         }
         return new CheckpointLayout(name, tensors, tensorsHeader, tensorsBytes, values, manifest, manifestCrc(manifest),
                 totalBytes, m);

@@ -27,8 +27,15 @@ class CheckpointLayoutTest {
     @Test
     void everyFieldPointsAtItsOwnBytesWithTheChecksumOfThem() throws Exception {
         List<Entry> entries = Fixtures.everything();
-        CheckpointLayout layout = CheckpointLayout.of(42, Map.of("trainer", "com.example.Trainer"), entries, WALL,
+        CheckpointLayout laidOut = CheckpointLayout.of(42, Map.of("trainer", "com.example.Trainer"), entries, WALL,
                 "host-a");
+        for (Manifest.Field f : laidOut.model().fields()) {
+            if (f.kind() == Manifest.Kind.TENSOR) {
+                assertEquals(0, f.crc32c(), f.key() + ": a tensor's CRC32C is filled in as it is written");
+            }
+        }
+        CheckpointLayout layout = withTensorCrcs(laidOut, entries);
+        assertEquals(laidOut.manifest().length, layout.manifest().length);
 
         assertEquals("ckpt-000000000042", layout.name());
         assertEquals(List.of(CheckpointNames.VALUES, CheckpointNames.MANIFEST, CheckpointNames.MANIFEST_CRC),
@@ -69,12 +76,24 @@ class CheckpointLayoutTest {
         try (CheckpointStore store = CheckpointStore.open(tmp, options)) {
             r = store.commit(7, Map.of("reason", "test"), entries);
         }
-        CheckpointLayout layout = CheckpointLayout.of(7, Map.of("reason", "test"), entries, WALL, HostName.get());
+        CheckpointLayout layout = withTensorCrcs(
+                CheckpointLayout.of(7, Map.of("reason", "test"), entries, WALL, HostName.get()), entries);
         assertArrayEquals(tensorsFile(layout), Files.readAllBytes(r.dir().resolve(CheckpointNames.TENSORS)));
         for (Map.Entry<String, byte[]> f : layout.smallFiles().entrySet()) {
             assertArrayEquals(f.getValue(), Files.readAllBytes(r.dir().resolve(f.getKey())), f.getKey());
         }
         assertEquals(layout.totalBytes(), r.bytes());
+    }
+
+    /** The layout as the commit completes it: every tensor's CRC32C computed from its bytes. */
+    private static CheckpointLayout withTensorCrcs(CheckpointLayout layout, List<Entry> entries) {
+        Map<String, Integer> crcs = new HashMap<>();
+        for (Entry e : entries) {
+            if (e instanceof TensorEntry t) {
+                crcs.put(t.key(), Crc32c.ofField(t));
+            }
+        }
+        return layout.withTensorCrcs(crcs);
     }
 
     @Test
