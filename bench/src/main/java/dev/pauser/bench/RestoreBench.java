@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
  * the trainer's fields by a child JVM under the agent that resumes from it, as a user's resumed run does. JVM start-up is
  * left out: the figure is the agent's own two times, read from its {@code log=debug} output: {@code loaded and verified
  * <dir> in N ms} (every file read, structure and every CRC32C checked) plus {@code restored ... (..., M ms)} (the values
- * put into the fields), over the bytes of tensors. The reference, measured in the same run: a raw read of
+ * put into the fields), over the bytes of tensors (the first line is at info level from 2 s on). The reference, measured in the same run: a raw read of
  * {@code state.safetensors} into one page-aligned direct buffer with positional {@code FileChannel} reads. Both as MB/s
  * (10^6 bytes per second); ratio = restore MB/s / raw MB/s. Rows: page cache warm (the files read once before), and cold
  * (the checkpoint's files dropped from the page cache before each run with {@code posix_fadvise(DONTNEED)} through GNU
@@ -25,7 +25,7 @@ import java.util.regex.Pattern;
  * [--smoke]}.
  */
 public final class RestoreBench {
-    private static final Pattern LOADED = Pattern.compile("pauser: DEBUG: loaded and verified .* in (\\d+) ms$");
+    private static final Pattern LOADED = Pattern.compile("pauser: (?:DEBUG: )?loaded and verified .* in (\\d+) ms$");
     private static final Pattern RESTORED = Pattern.compile(
             "pauser: restored \\d+ @TrainState fields of .* \\(step \\d+, (\\d+) bytes of tensors, (\\d+) ms\\)$");
 

@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
 import java.util.zip.CRC32C;
 
 /**
@@ -30,6 +31,8 @@ public final class CheckpointReader {
     /** The most bytes one field's value may take: what one buffer holds when it is read back. */
     public static final long MAX_FIELD_BYTES = Reading.MAX_BUFFER;
     private static final int VERIFY_CHUNK = 8 << 20;
+    /** A large tensor is read in reads of this size, each checksummed while the next is read. */
+    static final int READ_CHUNK = 8 << 20;
     private static final int MAX_CRC_FILE = 256;
 
     private CheckpointReader() {
@@ -143,6 +146,7 @@ public final class CheckpointReader {
 
     private static LoadedCheckpoint loadEntries(Path dir, Manifest m) throws CheckpointException {
         List<Entry> entries = new ArrayList<>(m.fields().size());
+        ExecutorService checksummer = Reading.checksumThread();
         try (FileChannel tensors = open(dir, CheckpointNames.TENSORS);
                 FileChannel values = open(dir, CheckpointNames.VALUES)) {
             for (Manifest.Field f : m.fields()) {
@@ -152,10 +156,20 @@ public final class CheckpointReader {
                 }
                 int len = (int) f.byteLength();
                 if (f.kind() == Manifest.Kind.TENSOR) {
-                    ByteBuffer buf = len >= DIRECT_THRESHOLD ? Reading.alignedDirect(len) : ByteBuffer.allocate(len);
-                    read(dir, f, tensors, buf);
-                    buf.flip();
-                    checkCrc(dir, f, Crc32c.of(buf));
+                    ByteBuffer buf;
+                    int crc;
+                    if (len >= DIRECT_THRESHOLD) {
+                        // large reads straight into the buffer the field keeps, checksummed on a second thread
+                        buf = Reading.alignedDirect(len);
+                        crc = readChecksummed(dir, f, tensors, buf, checksummer);
+                        buf.flip();
+                    } else {
+                        buf = ByteBuffer.allocate(len);
+                        read(dir, f, tensors, buf);
+                        buf.flip();
+                        crc = Crc32c.of(buf);
+                    }
+                    checkCrc(dir, f, crc);
                     entries.add(new TensorEntry(f.key(), f.declaringClass(), f.javaType(), f.dtype(), f.shape().clone(),
                             buf.order(ByteOrder.LITTLE_ENDIAN)));
                 } else {
@@ -178,6 +192,8 @@ public final class CheckpointReader {
             throw e;
         } catch (IOException e) {
             throw new CorruptCheckpointException(dir, null, "cannot read: " + e, e);
+        } finally {
+            checksummer.shutdown();
         }
         return new LoadedCheckpoint(dir, m, Collections.unmodifiableList(entries));
     }
@@ -328,6 +344,15 @@ public final class CheckpointReader {
     private static void read(Path dir, Manifest.Field f, FileChannel ch, ByteBuffer buf) throws CheckpointException {
         try {
             Reading.readFully(ch, buf, f.offset());
+        } catch (IOException e) {
+            throw new CorruptCheckpointException(dir, f.key(), "cannot read " + f.file() + ": " + e, e);
+        }
+    }
+
+    private static int readChecksummed(Path dir, Manifest.Field f, FileChannel ch, ByteBuffer buf,
+            ExecutorService checksummer) throws CheckpointException {
+        try {
+            return Reading.readFullyChecksummed(ch, buf, f.offset(), READ_CHUNK, checksummer);
         } catch (IOException e) {
             throw new CorruptCheckpointException(dir, f.key(), "cannot read " + f.file() + ": " + e, e);
         }

@@ -73,6 +73,31 @@ class CorruptionTest {
     }
 
     @Test
+    void aTensorReadInSeveralChunksLoadsWholeAndAFlipInItsLastPartialChunkIsCaught() throws Exception {
+        // two full read chunks and a partial third: 2 * 8 MiB + 12 345 floats' worth of bytes is not a multiple of it
+        long floats = 2L * CheckpointReader.READ_CHUNK / Float.BYTES + 12_345;
+        TensorEntry big = Fixtures.tensor("big", DType.F32, false, 9, floats);
+        Path bigDir;
+        try (CheckpointStore store = CheckpointStore.open(tmp.resolve("big"))) {
+            bigDir = store.commit(7, Map.of(), List.of(big, Fixtures.tensor("small", DType.F32, true, 3, 16))).dir();
+        }
+        Fixtures.assertSameEntries(List.of(big), List.of(CheckpointReader.load(bigDir).byKey().get("big")));
+
+        var m = Fixtures.JSON.readTree(bigDir.resolve("manifest.json").toFile());
+        long offset = -1;
+        for (var e : m.get("entries")) {
+            if (e.get("key").asText().equals("big")) {
+                offset = e.get("offset").asLong();
+            }
+        }
+        Fixtures.flipByte(bigDir.resolve("state.safetensors"), offset + big.byteLength() - 3);
+        CorruptCheckpointException e = assertThrows(CorruptCheckpointException.class,
+                () -> CheckpointReader.load(bigDir));
+        assertEquals("big", e.fieldKey());
+        assertTrue(e.getMessage().contains("CRC32C mismatch"), e.getMessage());
+    }
+
+    @Test
     void flippedByteInAJsonValueNamesTheField() throws Exception {
         Fixtures.flipByte(dir.resolve("values.json"), offsetOf("optimizer") + 3);
         CorruptCheckpointException e = loadFails();
