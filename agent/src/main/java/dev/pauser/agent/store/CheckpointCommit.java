@@ -70,10 +70,7 @@ final class CheckpointCommit {
         boolean landed = false;
         try {
             io.createDirectory(tmp);
-            Map<String, Integer> tensorCrcs = writeTensors(tmp.resolve(CheckpointNames.TENSORS), layout);
-            for (Map.Entry<String, byte[]> f : layout.withTensorCrcs(tensorCrcs).smallFiles().entrySet()) {
-                writeBytes(io, tmp.resolve(f.getKey()), f.getValue());
-            }
+            writeFiles(tmp, layout);
             io.syncDirectory(tmp);
             if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
                 // Same step committed again (e.g. after a resume): move the old one aside, restorable on a crash.
@@ -191,23 +188,66 @@ final class CheckpointCommit {
     }
 
     /**
-     * Writes {@code state.safetensors} and forces it to disk; returns every tensor's CRC32C. A streamed tensor's is
-     * computed from its chunks as they are written; the others' on a second thread ({@code pauser-checksum}) while this
-     * one writes and forces the file, so where a core is free the checksums add no time to the commit. Both cover the
-     * bytes written: an entry's buffer is not modified while it is committed.
+     * Writes every file of the checkpoint into {@code dir}, then forces each: all written before the first force, so a
+     * file system that commits its journal as a whole (ext4, XFS) makes them durable in one commit rather than one each;
+     * every file is still forced before the caller forces the directory and renames it.
      */
-    private Map<String, Integer> writeTensors(Path file, CheckpointLayout layout) throws IOException {
+    private void writeFiles(Path dir, CheckpointLayout layout) throws IOException {
+        List<FileChannel> files = new ArrayList<>();
+        try {
+            FileChannel data = io.createFile(dir.resolve(CheckpointNames.TENSORS));
+            files.add(data);
+            Map<String, Integer> tensorCrcs = writeTensors(data, layout);
+            for (Map.Entry<String, byte[]> f : layout.withTensorCrcs(tensorCrcs).smallFiles().entrySet()) {
+                FileChannel ch = io.createFile(dir.resolve(f.getKey()));
+                files.add(ch);
+                writeFully(ch, ByteBuffer.wrap(f.getValue()));
+            }
+            for (FileChannel ch : files) {
+                ch.force(true);
+            }
+        } finally {
+            closeAll(files);
+        }
+    }
+
+    /** Closes every channel; the first failure is thrown once all were tried (a failed close may lose written data). */
+    private static void closeAll(List<FileChannel> channels) throws IOException {
+        IOException first = null;
+        for (FileChannel ch : channels) {
+            try {
+                ch.close();
+            } catch (IOException e) {
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    /**
+     * Writes {@code state.safetensors} into {@code ch} (not forced); returns every tensor's CRC32C. A streamed tensor's
+     * is computed from its chunks as they are written; the others' on a second thread ({@code pauser-checksum}) while
+     * this one writes, so where a core is free the checksums add no time to the commit. Both cover the bytes written:
+     * an entry's buffer is not modified while it is committed.
+     */
+    private Map<String, Integer> writeTensors(FileChannel ch, CheckpointLayout layout) throws IOException {
         FutureTask<Map<String, Integer>> inMemory = new FutureTask<>(() -> checksums(layout.tensors()));
         Thread checksummer = new Thread(inMemory, "pauser-checksum");
         checksummer.setDaemon(true);
         checksummer.start();
         Map<String, Integer> crcs = new HashMap<>();
-        writeAndForce(file, layout, crcs);
+        writeData(ch, layout, crcs);
         try {
             crcs.putAll(inMemory.get());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while checksumming " + file);
+            throw new InterruptedIOException("interrupted while checksumming the tensors");
         } catch (ExecutionException e) {
             if (e.getCause() instanceof RuntimeException r) {
                 throw r;
@@ -215,7 +255,7 @@ final class CheckpointCommit {
             if (e.getCause() instanceof Error err) {
                 throw err;
             }
-            throw new IOException("checksumming " + file + " failed: " + e.getCause(), e.getCause());
+            throw new IOException("checksumming the tensors failed: " + e.getCause(), e.getCause());
         }
         return crcs;
     }
@@ -231,45 +271,42 @@ final class CheckpointCommit {
         return crcs;
     }
 
-    /** Writes the header and every tensor's bytes, then forces the file; puts each streamed tensor's CRC32C. */
-    private void writeAndForce(Path file, CheckpointLayout layout, Map<String, Integer> streamedCrcs)
+    /** Writes the header and every tensor's bytes; puts each streamed tensor's CRC32C. */
+    private void writeData(FileChannel ch, CheckpointLayout layout, Map<String, Integer> streamedCrcs)
             throws IOException {
         if (staging == null) {
             staging = Reading.alignedDirect(STAGING_BYTES);
         }
         ByteBuffer stage = staging.clear();
-        try (FileChannel ch = io.createFile(file)) {
-            byte[] header = layout.tensorsHeader();
-            if (header.length > stage.capacity()) {
-                writeFully(ch, ByteBuffer.wrap(header));
-            } else {
-                stage.put(header);
-            }
-            for (TensorEntry t : layout.tensors()) {
-                if (t.streamed()) {
-                    flush(ch, stage);
-                    streamedCrcs.put(t.key(), writeStreamed(ch, t));
-                    continue;
-                }
-                ByteBuffer src = t.data().duplicate();
-                if (src.isDirect() && src.remaining() >= DIRECT_WRITE_THRESHOLD) {
-                    flush(ch, stage);
-                    writeFully(ch, src);
-                    continue;
-                }
-                while (src.hasRemaining()) {
-                    if (!stage.hasRemaining()) {
-                        flush(ch, stage);
-                    }
-                    int n = Math.min(stage.remaining(), src.remaining());
-                    stage.put(stage.position(), src, src.position(), n);
-                    stage.position(stage.position() + n);
-                    src.position(src.position() + n);
-                }
-            }
-            flush(ch, stage);
-            ch.force(true);
+        byte[] header = layout.tensorsHeader();
+        if (header.length > stage.capacity()) {
+            writeFully(ch, ByteBuffer.wrap(header));
+        } else {
+            stage.put(header);
         }
+        for (TensorEntry t : layout.tensors()) {
+            if (t.streamed()) {
+                flush(ch, stage);
+                streamedCrcs.put(t.key(), writeStreamed(ch, t));
+                continue;
+            }
+            ByteBuffer src = t.data().duplicate();
+            if (src.isDirect() && src.remaining() >= DIRECT_WRITE_THRESHOLD) {
+                flush(ch, stage);
+                writeFully(ch, src);
+                continue;
+            }
+            while (src.hasRemaining()) {
+                if (!stage.hasRemaining()) {
+                    flush(ch, stage);
+                }
+                int n = Math.min(stage.remaining(), src.remaining());
+                stage.put(stage.position(), src, src.position(), n);
+                stage.position(stage.position() + n);
+                src.position(src.position() + n);
+            }
+        }
+        flush(ch, stage);
     }
 
     /** Writes a streamed tensor's chunks straight from its buffers, checksumming the same bytes; returns the CRC32C. */
