@@ -71,8 +71,13 @@ final class RawFiles {
      * {@code iflag=nocache}); the file must be clean (written and forced). Throws when dd is missing or fails.
      */
     static void dropFromPageCache(Path file) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder("dd", "if=" + file, "iflag=nocache", "count=0", "status=none")
-                .redirectErrorStream(true).start();
+        Process p;
+        try {
+            p = new ProcessBuilder("dd", "if=" + file, "iflag=nocache", "count=0", "status=none")
+                    .redirectErrorStream(true).start();
+        } catch (IOException e) {
+            throw new IOException("GNU dd is needed to drop " + file + " from the page cache: " + e.getMessage(), e);
+        }
         if (!p.waitFor(1, TimeUnit.MINUTES) || p.exitValue() != 0) {
             p.destroyForcibly();
             throw new IOException("dd iflag=nocache could not drop " + file + " from the page cache: "
