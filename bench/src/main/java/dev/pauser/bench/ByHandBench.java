@@ -28,7 +28,8 @@ import java.nio.file.Paths;
  * A third row sets how long Pauser held training ({@code LastCheckpointStallMillis}; async, the default: the copy into
  * staging) against the {@code ObjectOutputStream} save, which a program saving by hand runs in its training loop.
  * The hand-written ones run in this JVM after one warm-up write each; the child's first checkpoint is left out (it grows
- * the staging memory). Times in ms; ratio = Pauser / the hand-written way (0.5 = twice as fast). Usage, from the
+ * the staging memory). Before each timing the directories where files were deleted are forced
+ * ({@link RawFiles#settle}), so no save pays for another's deletions. Times in ms; ratio = Pauser / the hand-written way (0.5 = twice as fast). Usage, from the
  * repository root: {@code ByHandBench [--mb 100] [--runs 5] [--dir DIR] [--agent agent/target/pauser.jar] [--smoke]}.
  */
 public final class ByHandBench {
@@ -71,10 +72,13 @@ public final class ByHandBench {
             child.await("ready"::equals, "the trainer is ready");
             child.checkpointAndWait(); // grows the staging memory: left out
             for (int r = 0; r < runs; r++) {
+                RawFiles.settle(dir);
                 child.checkpointAndWait();
                 pauser[r] = child.attribute("LastCheckpointMillis");
                 held[r] = child.attribute("LastCheckpointStallMillis");
+                RawFiles.settle(ckpts); // the checkpoint retention deleted
                 oos[r] = timeMillis(oosFile, out -> new ObjectOutputStream(out).writeObject(state));
+                RawFiles.settle(dir);
                 json[r] = timeMillis(jsonFile, out -> jackson.writeValue(out, state));
                 System.out.printf("byhand %d MiB run %d: Pauser %.0f ms, ObjectOutputStream %.0f ms, Jackson %.0f ms%n",
                         mb, r, pauser[r], oos[r], json[r]);

@@ -19,7 +19,8 @@ import java.util.List;
  * After each checkpoint, the reference: a raw {@code FileChannel} write + {@code force} of as many bytes, from one
  * page-aligned direct buffer, into a new file in the same directory. Both as MB/s (10^6 bytes per second); the ratio is
  * the store's throughput over the raw one (1.0 = as fast as the disk allows). The first checkpoint of each child is left
- * out (it grows the staging memory). Usage, from the repository root: {@code WriteBench [--mb 100,1024] [--runs 5]
+ * out (it grows the staging memory). Before each timing the directories where files were deleted are forced
+ * ({@link RawFiles#settle}), so neither side pays for the other's deletions. Usage, from the repository root: {@code WriteBench [--mb 100,1024] [--runs 5]
  * [--dir DIR] [--agent agent/target/pauser.jar] [--smoke]}.
  */
 public final class WriteBench {
@@ -69,7 +70,9 @@ public final class WriteBench {
                 if (rawData == null) {
                     rawData = RawFiles.alignedFilled(bytes);
                 }
+                RawFiles.settle(ckpts); // the checkpoint retention deleted
                 raw[r] = bytes / (RawFiles.writeAndForceNanos(dir.resolve("raw.bin"), rawData) / 1e3);
+                RawFiles.settle(dir);
                 System.out.printf("write %d MiB run %d: store %.0f MB/s, raw %.0f MB/s%n", mb, r, store[r], raw[r]);
             }
         }
