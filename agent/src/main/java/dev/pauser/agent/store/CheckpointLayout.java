@@ -25,7 +25,7 @@ import java.util.Set;
  * host come from the caller); the tensor data itself is not copied, {@link CheckpointCommit} streams it from the
  * entries. Every tensor has its CRC32C recorded as 0 here: the commit computes them while it writes the data (a
  * streamed tensor's ({@link TensorSource}) from the chunks written, the others on a second thread while the data file is
- * written and forced) and lays the manifest out again with {@link #withTensorCrcs} before writing it (the CRC is fixed
+ * written) and lays the manifest out again with {@link #withTensorCrcs} before writing it (the CRC is fixed
  * width in the manifest, so its size, and {@code totalBytes}, do not change). Built on the thread that commits;
  * immutable afterwards.
  *
