@@ -25,6 +25,7 @@ public final class BenchAll {
     /** Every harness, in the order of the targets table. */
     static final List<Harness> HARNESSES = List.of(
             new Harness("step", "dev.pauser.bench.StepOverheadBench", List.of("--forks", "5", "--iterations", "5")),
+            new Harness("pause", "dev.pauser.bench.PauseLatencyBench", List.of("--runs", "5", "--cycles", "200")),
             new Harness("startup", "dev.pauser.bench.StartupBench", List.of("--runs", "11"))
     );
 
