@@ -11,10 +11,40 @@ import java.util.concurrent.locks.ReentrantLock;
  * The pause gate: every {@code @TrainStep} entry and exit passes through it, and there a thread may be held.
  *
  * <h2>Hot path</h2>
- * With nothing requested an outermost boundary costs: the worker lookup (plain reads), the depth update (a volatile
- * store on entering the outermost step, a release store on leaving it), one atomic add to count a finished outermost
- * step, and the volatile reads of {@link #attention} and {@link #stepTrigger}. A nested boundary costs the lookup and a
- * plain depth update only. No allocation, lock, map lookup or clock read.
+ * With nothing requested an outermost boundary costs: the worker lookup (plain reads), the depth update (an opaque
+ * store on entering the outermost step, a release store on leaving it), the thread's own step count (a plain read and
+ * an opaque store of its {@link Worker#done}, checked against its {@link Worker#limit}), and the volatile reads of
+ * {@link #attention}. No fence, atomic instruction, allocation, lock, map lookup or clock read: a volatile read is a
+ * plain load on x86 and a load-acquire on ARM. A nested boundary costs the lookup and a plain depth update only.
+ *
+ * <h2>Why an entry without a fence cannot slip past a closing gate</h2>
+ * The danger is the store-load pair: a thread stores depth 1 and then reads {@link #attention}; the controller stores
+ * {@code attention = 1} and then reads the depth. Without a fence on both sides both reads may see the old values (the
+ * thread's store still in its store buffer), so the controller would declare quiet while the thread starts its step.
+ * The controller pays for the ordering instead, with an asymmetric handshake ({@link Handshake}): a thread it finds
+ * outside its steps (depth 0, not parked) counts as quiet only after the controller has serialized it with the JVM
+ * (a safepoint on JDK 17 and 18, a thread-local handshake from JDK 19 on) after closing the gate. The serialization
+ * takes effect at a safepoint poll of that thread; compiled code has none between the depth store and the read of
+ * {@code attention} (straight-line code), and the interpreter keeps program order. So the poll falls either before the
+ * store, and then the thread's read of {@code attention} comes after the serialization and sees 1 (the thread parks
+ * before its body), or after the read, and then the depth store is visible to the controller, which sees the thread in
+ * a step and waits for it to park at its exit. A thread seen inside a step or parked needs no serialization: it is not
+ * quiet until it parks, and parking is under the lock. So a pause that finds every thread in a step (the usual case)
+ * costs no handshake at all; one per thread found idle otherwise, once per closing. This is what keeps the promise:
+ * <b>no step code runs while PAUSED or during a safe-point checkpoint</b>. Verified on HotSpot JDK 17.0.15 and
+ * Temurin 25 ({@code GateIdleThreadsTest} fails with the serialization removed). On a JVM that is not HotSpot, and for
+ * virtual threads, {@link Worker#fenced} keeps the volatile store on entry (the Dekker pair) and no handshake is
+ * needed.
+ *
+ * <h2>Counting steps without an atomic add</h2>
+ * Each thread counts its own completed outermost steps; Step is {@link #stepBase} plus their sum. A step trigger (pause
+ * or stop at a step, the checkpoint alarm) needs the exact global number at one exit: each thread has a limit, the count
+ * at which its exit takes the lock instead ({@link #countAtLimit}). With no trigger armed the limit is unreachable; with
+ * one live step thread it is that thread's count at the trigger (the thread alone makes Step move); with several live
+ * step threads and a trigger armed every exit counts under the lock, so Step is exact at the trigger as it was with one
+ * shared counter. A limit lowered by another thread (arming a trigger from JMX, a second thread joining) is published
+ * by serializing the owner; an exit already past its read of the old limit may count one step past the trigger, which
+ * then fires at that thread's next exit (the same race as arming a trigger while a step ends).
  *
  * <h2>Slow path</h2>
  * When {@link #attention} is non-zero the gate is closed: a thread arriving at an outermost boundary (the entry of a
