@@ -1,7 +1,5 @@
 package dev.pauser.gate;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -13,10 +11,40 @@ import java.util.concurrent.locks.ReentrantLock;
  * The pause gate: every {@code @TrainStep} entry and exit passes through it, and there a thread may be held.
  *
  * <h2>Hot path</h2>
- * With nothing requested an outermost boundary costs: the worker lookup (plain reads), the depth update (a volatile
- * store on entering the outermost step, a release store on leaving it), one atomic add to count a finished outermost
- * step, and the volatile reads of {@link #attention} and {@link #stepTrigger}. A nested boundary costs the lookup and a
- * plain depth update only. No allocation, lock, map lookup or clock read.
+ * With nothing requested an outermost boundary costs: the worker lookup (plain reads), the depth update (an opaque
+ * store on entering the outermost step, a release store on leaving it), the thread's own step count (a plain read and
+ * an opaque store of its {@link Worker#done}, checked against its {@link Worker#limit}), and the volatile reads of
+ * {@link #attention}. No fence, atomic instruction, allocation, lock, map lookup or clock read: a volatile read is a
+ * plain load on x86 and a load-acquire on ARM. A nested boundary costs the lookup and a plain depth update only.
+ *
+ * <h2>Why an entry without a fence cannot slip past a closing gate</h2>
+ * The danger is the store-load pair: a thread stores depth 1 and then reads {@link #attention}; the controller stores
+ * {@code attention = 1} and then reads the depth. Without a fence on both sides both reads may see the old values (the
+ * thread's store still in its store buffer), so the controller would declare quiet while the thread starts its step.
+ * The controller pays for the ordering instead, with an asymmetric handshake ({@link Handshake}): a thread it finds
+ * outside its steps (depth 0, not parked) counts as quiet only after the controller has serialized it with the JVM
+ * (a safepoint on JDK 17 and 18, a thread-local handshake from JDK 19 on) after closing the gate. The serialization
+ * takes effect at a safepoint poll of that thread; compiled code has none between the depth store and the read of
+ * {@code attention} (straight-line code), and the interpreter keeps program order. So the poll falls either before the
+ * store, and then the thread's read of {@code attention} comes after the serialization and sees 1 (the thread parks
+ * before its body), or after the read, and then the depth store is visible to the controller, which sees the thread in
+ * a step and waits for it to park at its exit. A thread seen inside a step or parked needs no serialization: it is not
+ * quiet until it parks, and parking is under the lock. So a pause that finds every thread in a step (the usual case)
+ * costs no handshake at all; one per thread found idle otherwise, once per closing. This is what keeps the promise:
+ * <b>no step code runs while PAUSED or during a safe-point checkpoint</b>. Verified on HotSpot JDK 17.0.15 and
+ * Temurin 25 ({@code GateIdleThreadsTest} fails with the serialization removed). On a JVM that is not HotSpot, and for
+ * virtual threads, {@link Worker#fenced} keeps the volatile store on entry (the Dekker pair) and no handshake is
+ * needed.
+ *
+ * <h2>Counting steps without an atomic add</h2>
+ * Each thread counts its own completed outermost steps; Step is {@link #stepBase} plus their sum. A step trigger (pause
+ * or stop at a step, the checkpoint alarm) needs the exact global number at one exit: each thread has a limit, the count
+ * at which its exit takes the lock instead ({@link #countAtLimit}). With no trigger armed the limit is unreachable; with
+ * one live step thread it is that thread's count at the trigger (the thread alone makes Step move); with several live
+ * step threads and a trigger armed every exit counts under the lock, so Step is exact at the trigger as it was with one
+ * shared counter. A limit lowered by another thread (arming a trigger from JMX, a second thread joining) is published
+ * by serializing the owner; an exit already past its read of the old limit may count one step past the trigger, which
+ * then fires at that thread's next exit (the same race as arming a trigger while a step ends).
  *
  * <h2>Slow path</h2>
  * When {@link #attention} is non-zero the gate is closed: a thread arriving at an outermost boundary (the entry of a
@@ -35,25 +63,20 @@ public final class Gate {
     /** Non-zero while the gate is closed; read at every boundary. Written under {@link #LOCK}. */
     static volatile int attention;
 
-    /** Completed outermost steps. Updated through {@link #STEPS}. */
-    @SuppressWarnings("unused")
-    private static long steps;
+    /**
+     * How many times the gate closed ({@link #attention} went from 0 to 1). A worker seen outside its steps counts as
+     * quiet only once it was serialized ({@link Handshake}) after the closing it is checked for. Guarded by LOCK.
+     */
+    private static long closings;
+
+    /** Step is this plus every thread's own count of completed outermost steps ({@link Workers#completedSteps()}). */
+    private static volatile long stepBase;
 
     /**
      * The Step value at which an exit takes the slow path: the nearest of a pause at a step, a stop at a step and the
      * step alarm (checkpoint every N steps). {@code Long.MAX_VALUE} for none. Written under {@link #LOCK}.
      */
     private static volatile long stepTrigger = Long.MAX_VALUE;
-
-    private static final VarHandle STEPS;
-
-    static {
-        try {
-            STEPS = MethodHandles.lookup().findStaticVarHandle(Gate.class, "steps", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
 
     private static final ReentrantLock LOCK = new ReentrantLock();
     /** Parked step threads wait here for the gate to reopen. */
@@ -73,6 +96,10 @@ public final class Gate {
     private static java.util.function.LongConsumer alarm;
     private static final List<Runnable> SAFE_POINT_WORK = new ArrayList<>();
     private static final List<Object[]> UNDELIVERED = new ArrayList<>();
+    /** Workers seen outside their steps by the last {@link #quiet()} that still need serializing. */
+    private static final List<Worker> UNSERIALIZED = new ArrayList<>();
+    /** Threads whose step limit was lowered by another thread and must be serialized to see it. */
+    private static final List<Thread> LIMIT_LOWERED = new ArrayList<>();
 
     private static volatile GateState state = GateState.RUNNING;
     private static volatile long stateSinceNanos = System.nanoTime();
@@ -100,6 +127,9 @@ public final class Gate {
         Worker w = Workers.current();
         Object trainer = self != null ? self : type;
         if (!w.hasSeen(trainer)) {
+            if (!w.joined) {
+                join(w);
+            }
             TrainerEvents.seen(w, type, trainer);
         }
         // Only the entry of an outermost step is a boundary: a nested entry is inside an outer step, and the state there
@@ -112,14 +142,115 @@ public final class Gate {
     static void exit() {
         Worker w = Workers.current();
         if (w.exitStep()) {
-            long s = (long) STEPS.getAndAdd(1L) + 1;
-            w.leftOutermost(); // only now: a controller that sees depth 0 sees this step counted
-            if (s >= stepTrigger) {
-                stepTriggerReached(s);
+            long done = w.done + 1;
+            if (done < w.limit) {
+                w.count(done); // this thread's own counter: no atomic, no fence
+                w.leftOutermost(); // only now: a controller that sees depth 0 sees this step counted
+            } else {
+                long s = countAtLimit(w, done);
+                if (s >= stepTrigger) {
+                    stepTriggerReached(s);
+                }
             }
             if (attention != 0) {
                 atClosedBoundary(w);
             }
+        }
+    }
+
+    /** A thread's first outermost entry: the step limits are worked out again with it among the workers. */
+    private static void join(Worker w) {
+        w.joined = true;
+        LOCK.lock();
+        try {
+            updateLimits();
+        } finally {
+            LOCK.unlock();
+        }
+        serializeLoweredLimits();
+    }
+
+    /**
+     * Counts a step whose exit reached the thread's limit: under the lock, so that Step is exact where a step trigger
+     * may fire. Returns the Step this exit completed.
+     */
+    private static long countAtLimit(Worker w, long done) {
+        long s;
+        LOCK.lock();
+        try {
+            w.count(done);
+            s = steps();
+            w.leftOutermost();
+            updateLimits();
+        } finally {
+            LOCK.unlock();
+        }
+        serializeLoweredLimits();
+        return s;
+    }
+
+    /**
+     * Call under LOCK. Sets each worker's limit: no trigger armed, none counts under the lock; one live worker counts on
+     * its own until the step at {@link #stepTrigger}; several live workers with a trigger armed all count under the
+     * lock (Step must be exact at the trigger). A limit lowered for another thread is published by
+     * {@link #serializeLoweredLimits()} (after the lock is released): until that thread is serialized it may still read
+     * the old limit, and count a step past the trigger, which then fires at its next exit.
+     */
+    private static void updateLimits() {
+        Worker[] all = Workers.all();
+        long trigger = stepTrigger;
+        Worker sole = null;
+        int live = 0;
+        for (Worker w : all) {
+            if (w.thread.isAlive()) {
+                live++;
+                sole = w;
+            }
+        }
+        long now = trigger == Long.MAX_VALUE || live != 1 ? 0 : steps();
+        for (Worker w : all) {
+            long limit;
+            if (trigger == Long.MAX_VALUE) {
+                limit = Long.MAX_VALUE;
+            } else if (w == sole && live == 1) {
+                // the exit that completes Step 'trigger' is the one whose own count reaches this
+                long own = w.observedDone();
+                limit = trigger - now > Long.MAX_VALUE - own ? Long.MAX_VALUE : own + (trigger - now);
+            } else {
+                limit = Long.MIN_VALUE;
+            }
+            if (limit < w.limit && w.thread != Thread.currentThread()) {
+                LIMIT_LOWERED.add(w.thread);
+            }
+            w.limit = limit;
+        }
+    }
+
+    /** Serializes the threads whose limit another thread lowered, so they read it at their next exit. Not under LOCK. */
+    private static void serializeLoweredLimits() {
+        List<Thread> lowered;
+        LOCK.lock();
+        try {
+            if (LIMIT_LOWERED.isEmpty()) {
+                return;
+            }
+            lowered = new ArrayList<>(LIMIT_LOWERED);
+            LIMIT_LOWERED.clear();
+        } finally {
+            LOCK.unlock();
+        }
+        if (Handshake.AVAILABLE) {
+            for (Thread t : lowered) {
+                Handshake.serialize(t);
+            }
+        }
+    }
+
+    /** Call under LOCK. Closes the gate; a new closing when it was open. */
+    private static void close() {
+        if (attention == 0) {
+            closings++;
+            attention = 1;
         }
     }
 
@@ -150,14 +281,14 @@ public final class Gate {
                 stopping = onStopAtStep;
                 onStopAtStep = null;
                 stopRequested = true;
-                attention = 1; // close now, so this very thread parks at the exit of step s and no step starts again
+                close(); // close now, so this very thread parks at the exit of step s and no step starts again
                 moveTo(GateState.STOPPING);
                 WAKE_CONTROLLER.signal();
             }
             if (pauseAtStep >= 0 && s >= pauseAtStep) {
                 pauseAtStep = -1;
                 pauseRequested = true;
-                attention = 1; // close now, so this very thread parks at the exit of step s
+                close(); // close now, so this very thread parks at the exit of step s
                 WAKE_CONTROLLER.signal();
             }
             if (alarmStep >= 0 && s >= alarmStep) {
@@ -168,6 +299,7 @@ public final class Gate {
         } finally {
             LOCK.unlock();
         }
+        serializeLoweredLimits();
         if (stopping != null) {
             stopping.run(); // starts the stop on a thread of its own, which waits for this thread to park below
         }
@@ -193,6 +325,7 @@ public final class Gate {
             t = Math.min(t, stopAtStep);
         }
         stepTrigger = t;
+        updateLimits();
     }
 
     /**
@@ -208,6 +341,7 @@ public final class Gate {
         } finally {
             LOCK.unlock();
         }
+        serializeLoweredLimits();
     }
 
     // ------------------------------------------------------------------------------------------------------ control
@@ -296,6 +430,7 @@ public final class Gate {
         } finally {
             LOCK.unlock();
         }
+        serializeLoweredLimits();
     }
 
     public static long pauseAtStep() {
@@ -312,7 +447,7 @@ public final class Gate {
         try {
             change.run();
             if (stopRequested || pauseRequested || !SAFE_POINT_WORK.isEmpty()) {
-                attention = 1;
+                close();
             }
             // Show the request at once, so a caller reading State right after pause() or stop() sees it taken.
             if (stopRequested) {
@@ -324,6 +459,7 @@ public final class Gate {
         } finally {
             LOCK.unlock();
         }
+        serializeLoweredLimits();
     }
 
     /**
@@ -379,13 +515,21 @@ public final class Gate {
         return state;
     }
 
+    /** Completed outermost steps, summed over all threads (each counts its own; see {@link Worker#done}). */
     public static long steps() {
-        return (long) STEPS.getVolatile();
+        return stepBase + Workers.completedSteps();
     }
 
     /** Sets the Step counter, before the first step of a resumed run. */
     public static void setSteps(long value) {
-        STEPS.setVolatile(value);
+        LOCK.lock();
+        try {
+            stepBase = value - Workers.completedSteps();
+            updateLimits();
+        } finally {
+            LOCK.unlock();
+        }
+        serializeLoweredLimits();
     }
 
     /** Wall-clock time (ms since the epoch) the gate became PAUSED, or -1 when it is not paused. */
@@ -414,6 +558,8 @@ public final class Gate {
         while (true) {
             List<Runnable> work = null;
             ResumeHook resumeCheck = null;
+            List<Worker> toSerialize = null;
+            long closing = -1;
             LOCK.lock();
             try {
                 boolean closed = stopRequested || pauseRequested || !SAFE_POINT_WORK.isEmpty();
@@ -431,8 +577,12 @@ public final class Gate {
                     moveTo(GateState.RUNNING);
                 } else {
                     resumeAgreed = false;
-                    attention = 1;
+                    close();
                     quiet = quiet();
+                    if (!UNSERIALIZED.isEmpty()) {
+                        toSerialize = new ArrayList<>(UNSERIALIZED);
+                        closing = closings;
+                    }
                     if (stopRequested) {
                         moveTo(GateState.STOPPING);
                     } else if (quiet && !SAFE_POINT_WORK.isEmpty()) {
@@ -454,7 +604,7 @@ public final class Gate {
                         pausePrepared |= quiet;
                     }
                 }
-                if (work == null && resumeCheck == null && UNDELIVERED.isEmpty()) {
+                if (work == null && resumeCheck == null && toSerialize == null && UNDELIVERED.isEmpty()) {
                     // While waiting for quiet, poll with a growing interval: a thread leaving its outermost step does
                     // not wake us (that would cost the hot path a fence), a thread parking at a boundary does.
                     if (!quiet) {
@@ -472,6 +622,9 @@ public final class Gate {
                 LOCK.unlock();
             }
             deliverEvents();
+            if (toSerialize != null) {
+                serializeIdle(toSerialize, closing);
+            }
             if (work != null) {
                 runSafePointWork(work);
             }
@@ -520,15 +673,45 @@ public final class Gate {
 
     /**
      * Every thread is outside its steps or parked; threads park only at outermost boundaries, so none is held inside an
-     * outer step. Call under LOCK.
+     * outer step. A thread seen outside its steps counts only once it has been serialized since the gate closed (or
+     * fences its entries): until then its entry may not have seen {@link #attention} yet. Those are left in
+     * {@link #UNSERIALIZED} for the control thread. Call under LOCK.
      */
     private static boolean quiet() {
+        UNSERIALIZED.clear();
+        boolean quiet = true;
         for (Worker w : Workers.all()) {
-            if (w.busyInStep()) {
-                return false;
+            if (w.parked || !w.thread.isAlive()) {
+                continue;
+            }
+            if (w.observedDepth() > 0) {
+                quiet = false;
+            } else if (!w.fenced && w.serializedFor != closings) {
+                UNSERIALIZED.add(w);
+                quiet = false;
             }
         }
-        return true;
+        return quiet;
+    }
+
+    /**
+     * Serializes workers seen outside their steps with the control thread (not under LOCK: a worker may be blocked on
+     * it, which is a safe state the handshake does not wait for), then records it for the closing they were seen in.
+     */
+    private static void serializeIdle(List<Worker> idle, long closing) {
+        for (Worker w : idle) {
+            Handshake.serialize(w.thread);
+        }
+        LOCK.lock();
+        try {
+            if (closings == closing) {
+                for (Worker w : idle) {
+                    w.serializedFor = closing;
+                }
+            }
+        } finally {
+            LOCK.unlock();
+        }
     }
 
     /** Call under LOCK. Records the change for the listeners, which are called outside the lock. */

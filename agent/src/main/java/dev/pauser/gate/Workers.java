@@ -16,6 +16,8 @@ final class Workers {
     private static final ThreadLocal<Worker> PAST_INDEX = new ThreadLocal<>();
     /** Set once, when the first thread enters a step; never cleared (written on the slow path of registration only). */
     private static volatile boolean anyRegistered;
+    /** Outermost steps completed by threads that have ended and were dropped from {@link #all}. Guarded by the class. */
+    private static long retiredSteps;
 
     private Workers() {
     }
@@ -65,6 +67,8 @@ final class Workers {
         for (Worker old : all) {
             if (old.thread.isAlive()) {
                 live.add(old);
+            } else {
+                retiredSteps += old.observedDone();
             }
         }
         for (Worker old : live) {
@@ -83,6 +87,18 @@ final class Workers {
         byId = newTable;
         anyRegistered = true;
         return w;
+    }
+
+    /**
+     * Outermost steps completed by every thread, ended ones included: each thread's own count, summed. Synchronized with
+     * {@link #register}, which moves the counts of ended threads into {@link #retiredSteps}.
+     */
+    static synchronized long completedSteps() {
+        long sum = retiredSteps;
+        for (Worker w : all) {
+            sum += w.observedDone();
+        }
+        return sum;
     }
 
     /** Every worker whose thread may still run steps. */
