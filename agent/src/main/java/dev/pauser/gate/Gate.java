@@ -123,7 +123,8 @@ public final class Gate {
 
     // ---------------------------------------------------------------------------------------------- training threads
 
-    static void enter(Class<?> type, Object self) {
+    /** Returns the calling thread's worker, for {@link #exit(Worker)}. */
+    static Worker enter(Class<?> type, Object self) {
         Worker w = Workers.current();
         Object trainer = self != null ? self : type;
         if (!w.hasSeen(trainer)) {
@@ -137,10 +138,15 @@ public final class Gate {
         if (w.enterStep() && attention != 0) {
             atClosedBoundary(w);
         }
+        return w;
     }
 
     static void exit() {
-        Worker w = Workers.current();
+        exit(Workers.current());
+    }
+
+    /** {@code w}: the calling thread's worker, as its step's {@link #enter} returned it. */
+    static void exit(Worker w) {
         if (w.exitStep()) {
             long done = w.done + 1;
             if (done < w.limit) {

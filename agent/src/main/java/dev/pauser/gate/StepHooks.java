@@ -31,4 +31,30 @@ public final class StepHooks {
     public static void exit() {
         Gate.exit();
     }
+
+    /**
+     * A step begins: a safe point. Runs on the thread that calls the step. Returns what the step's {@link
+     * #exitStep(Object)} takes (the calling thread's record at the gate, opaque to the caller), so that the exit need
+     * not look the thread up again.
+     *
+     * @param type the class declaring the step method (a constant in the advice)
+     * @param self the object the step runs on; null for a static step method
+     */
+    public static Object enterStep(Class<?> type, Object self) {
+        return Gate.enter(type, self);
+    }
+
+    /**
+     * A step ends, normally or by an exception: a safe point. Runs on the thread that called the step.
+     *
+     * @param entered what this step's {@link #enterStep} returned on this same thread; null when the entry failed (then
+     *     the thread is looked up)
+     */
+    public static void exitStep(Object entered) {
+        if (entered instanceof Worker w) {
+            Gate.exit(w);
+        } else {
+            Gate.exit();
+        }
+    }
 }

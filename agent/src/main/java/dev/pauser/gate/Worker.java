@@ -70,9 +70,13 @@ final class Worker {
     /** Whether the gate has heard of this thread (its first outermost entry); owner-only. */
     boolean joined;
 
-    /** The last few trainers (step objects, or classes for static steps) this thread has seen; owner-only. */
+    /**
+     * The last few trainers (step objects, or classes for static steps) this thread has seen; owner-only. The one it saw
+     * last is also in {@link #lastSeen}, so the usual step (same trainer as the one before) costs one compare.
+     */
     private final Object[] seenTrainers = new Object[4];
     private int nextSeen;
+    private Object lastSeen;
 
     // Padding keeps two workers' depth fields off one cache line when several threads run steps.
     @SuppressWarnings("unused")
@@ -93,11 +97,19 @@ final class Worker {
 
     /** Whether this thread has recently entered a step of {@code trainer}: a handful of reference compares. */
     boolean hasSeen(Object trainer) {
+        if (lastSeen == trainer) {
+            return true;
+        }
         Object[] seen = seenTrainers;
-        return seen[0] == trainer || seen[1] == trainer || seen[2] == trainer || seen[3] == trainer;
+        if (seen[0] == trainer || seen[1] == trainer || seen[2] == trainer || seen[3] == trainer) {
+            lastSeen = trainer;
+            return true;
+        }
+        return false;
     }
 
     void remember(Object trainer) {
+        lastSeen = trainer;
         seenTrainers[nextSeen] = trainer;
         nextSeen = (nextSeen + 1) & 3;
     }
