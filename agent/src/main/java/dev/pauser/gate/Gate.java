@@ -11,11 +11,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * The pause gate: every {@code @TrainStep} entry and exit passes through it, and there a thread may be held.
  *
  * <h2>Hot path</h2>
- * With nothing requested an outermost boundary costs: the worker lookup (plain reads), the depth update (an opaque
+ * With nothing requested an outermost boundary costs: the worker lookup at the entry (plain reads; the exit is handed
+ * the worker the entry returned), the depth update (an opaque
  * store on entering the outermost step, a release store on leaving it), the thread's own step count (a plain read and
  * an opaque store of its {@link Worker#done}, checked against its {@link Worker#limit}), and the volatile reads of
  * {@link #attention}. No fence, atomic instruction, allocation, lock, map lookup or clock read: a volatile read is a
- * plain load on x86 and a load-acquire on ARM. A nested boundary costs the lookup and a plain depth update only.
+ * plain load on x86 and a load-acquire on ARM. A nested boundary costs the entry's lookup and a plain depth update only.
  *
  * <h2>Why an entry without a fence cannot slip past a closing gate</h2>
  * The danger is the store-load pair: a thread stores depth 1 and then reads {@link #attention}; the controller stores

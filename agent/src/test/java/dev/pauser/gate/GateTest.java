@@ -56,9 +56,9 @@ class GateTest {
         }
     }
 
-    /** What instrumentation makes of a @TrainStep method: enter, body, exit (also on throw). */
+    /** What instrumentation makes of a @TrainStep method: enter, body, exit (also on throw) with what enter returned. */
     private static void step(int id, long i) {
-        StepHooks.enter(GateTest.class, null);
+        Object entered = StepHooks.enterStep(GateTest.class, null);
         try {
             busy.incrementAndGet();
             try {
@@ -73,23 +73,24 @@ class GateTest {
                 busy.decrementAndGet();
             }
         } finally {
-            StepHooks.exit();
+            StepHooks.exitStep(entered);
         }
     }
 
     /**
      * A nested step, and a recursive one inside it. The outer body stays "busy" across them: a nested boundary is inside
-     * the outer step, so no thread may be held there while the gate is PAUSED or runs safe-point work.
+     * the outer step, so no thread may be held there while the gate is PAUSED or runs safe-point work. Its exit is
+     * given nothing, as when the entry hook failed: the exit then finds the thread itself.
      */
     private static void innerStep(long i) {
-        StepHooks.enter(GateTest.class, null);
+        StepHooks.enterStep(GateTest.class, null);
         try {
             Thread.onSpinWait();
             if (i % 3 == 0) {
                 innerStep(i + 1);
             }
         } finally {
-            StepHooks.exit();
+            StepHooks.exitStep(null);
         }
     }
 
