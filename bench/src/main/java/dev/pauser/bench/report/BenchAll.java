@@ -24,6 +24,7 @@ public final class BenchAll {
 
     /** Every harness, in the order of the targets table. */
     static final List<Harness> HARNESSES = List.of(
+            new Harness("slowdown", "dev.pauser.bench.SlowdownBench", List.of("--runs", "7", "--steps", "3000")),
             new Harness("startup", "dev.pauser.bench.StartupBench", List.of("--runs", "11"))
     );
 
