@@ -33,8 +33,10 @@ import javax.management.MBeanServer;
 import javax.management.ObjectName;
 
 /**
- * Sets the agent up, once per JVM, after {@link PauserAgent} has put the jar on the bootstrap path. Loaded by the
- * bootstrap loader.
+ * Sets the agent up, once per JVM, after {@link PauserAgent} has put the jar on the bootstrap path. Loaded by Pauser's
+ * own loader. Runs on the thread that loads the agent; at premain, the transformer is installed on
+ * {@code pauser-instrument} while this thread opens the checkpoint directory (both before premain returns), and the JMX
+ * MBean and control socket are set up on {@code pauser-start} beside the program's {@code main} ({@link StartupThread}).
  */
 public final class AgentWiring {
 

@@ -1,5 +1,6 @@
 package dev.pauser.agent;
 
+import dev.pauser.agent.contract.AgentProperties;
 import dev.pauser.agent.log.Log;
 import java.lang.management.ManagementFactory;
 import java.util.concurrent.CountDownLatch;
@@ -14,8 +15,7 @@ import java.util.concurrent.CountDownLatch;
  * {@link ManagementFactory#getPlatformMBeanServer()}, a {@code static synchronized} method, for its own JMX agent
  * (JConsole, {@code jcmd ManagementAgent.start}) as for anyone else; this thread holds that lock from before
  * {@code premain} returns until the MBean is registered, so every other caller waits for it, as if it had been
- * registered before {@code main}. The command line waits while {@link dev.pauser.agent.contract.AgentProperties#STARTING}
- * is set.
+ * registered before {@code main}. The command line waits while {@link AgentProperties#STARTING} is set.
  */
 final class StartupThread {
     private StartupThread() {
@@ -44,6 +44,8 @@ final class StartupThread {
                 Log.error("start-up of the JMX MBean and control socket failed: " + e);
             } finally {
                 holding.countDown();
+                // A tool waiting for the announcement stops waiting, whatever became of it.
+                System.clearProperty(AgentProperties.STARTING);
             }
         }, "pauser-start");
         thread.setDaemon(true);

@@ -76,13 +76,16 @@ public final class SlowdownBench {
     private static double stepsPerSecond(List<String> command, int steps) throws Exception {
         Path dir = Files.createTempDirectory("pauser-slowdown");
         try {
-            Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
-                    .redirectOutput(dir.resolve("out.txt").toFile()).start();
+            // Apart: the agent's lines (standard error) would otherwise land in the middle of the app's progress lines.
+            Process p = new ProcessBuilder(command).directory(dir.toFile())
+                    .redirectOutput(dir.resolve("out.txt").toFile()).redirectError(dir.resolve("err.txt").toFile())
+                    .start();
             int rc = p.waitFor();
             List<String> lines = Files.readAllLines(dir.resolve("out.txt"));
             if (rc != 0) {
                 throw new IllegalStateException(String.join(" ", command) + " exited " + rc + ": "
-                        + String.join(System.lineSeparator(), lines));
+                        + String.join(System.lineSeparator(), lines) + System.lineSeparator()
+                        + Files.readString(dir.resolve("err.txt")));
             }
             return trainingRate(lines, steps, String.join(" ", command));
         } finally {
