@@ -153,9 +153,7 @@ class StartupIT {
         assertTrue(out.lines().anyMatch(l -> l.matches(
                 "pauser: DEBUG: start-up: instrumentation took [0-9.]+ ms on pauser-instrument, done at [0-9.]+ ms")),
                 out);
-        // the made-up class of the warm-up went through the whole transformer, and is no class of the program's
-        assertTrue(out.lines().anyMatch(l -> l.matches("pauser: DEBUG: start-up: instrumentation warm-up took .*")),
-                out);
+        // the made-up class of the warm-up (when it was done before the exit) is no class of the program's
         assertFalse(out.contains("pauser.warmup"), out);
         assertCleanOutput(out);
     }
