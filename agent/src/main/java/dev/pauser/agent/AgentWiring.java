@@ -21,16 +21,22 @@ import dev.pauser.agent.state.ModuleOpener;
 import dev.pauser.agent.state.StateSchema;
 import dev.pauser.gate.Gate;
 import dev.pauser.gate.GateState;
+import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.Instrumentation;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
 
 /**
- * Sets the agent up, once per JVM, after {@link PauserAgent} has put the jar on the bootstrap path. Loaded by the
- * bootstrap loader.
+ * Sets the agent up, once per JVM, after {@link PauserAgent} has put the jar on the bootstrap path. Loaded by Pauser's
+ * own loader. Runs on the thread that loads the agent; at premain, the transformer is installed on
+ * {@code pauser-instrument} while this thread opens the checkpoint directory (both before premain returns), and the JMX
+ * MBean and control socket are set up on {@code pauser-start} beside the program's {@code main} ({@link StartupThread}).
  */
 public final class AgentWiring {
 
@@ -56,6 +62,7 @@ public final class AgentWiring {
             // and must neither resume nor take the checkpoint directory's lock from the run it was started to control
             return;
         }
+        StartupTiming timing = new StartupTiming();
         Config config;
         NamedMemberCheck.Problems namedMembers;
         try {
@@ -79,12 +86,13 @@ public final class AgentWiring {
             return;
         }
         Log.setThreshold(config.log());
+        timing.mark("options");
         StateSchema.nameFields(config.states(), config.steps().keySet().stream().findFirst().orElse(null));
         Path dir = config.dir().toAbsolutePath().normalize();
         Path pauseFile = dir.resolve("PAUSE");
         Housekeeping housekeeping = new Housekeeping(pauseFile);
         Stopper stopper = new Stopper(config.graceSeconds());
-        PauserMBean[] mbean = new PauserMBean[1];
+        AtomicReference<PauserMBean> mbean = new AtomicReference<>();
 
         // Checkpointing comes before the instrumentation: on a late attach, steps run as soon as classes are
         // retransformed, and each trainer must be registered (and, at premain, restored) at its very first step.
@@ -98,6 +106,30 @@ public final class AgentWiring {
                         ? "; pauser.jar was put on the bootstrap class path"
                         + " of the running JVM, so class-data sharing now covers the JDK's classes only (the JVM's"
                         + " 'Sharing is only supported for boot loader classes' line; harmless)" : ""));
+        // At premain no step can run before main, so the transformer is installed on a thread of its own while this one
+        // opens the checkpoint directory; both are done before premain returns. On a late attach it must wait for the
+        // checkpointing (above), and runs here.
+        FutureTask<ClassFileTransformer> instrumentation = new FutureTask<>(() -> {
+            timing.begin();
+            ClassFileTransformer transformer = Instrumenter.install(inst, config.steps());
+            timing.mark("instrumentation");
+            return transformer;
+        });
+        if (!lateAttach) {
+            // Once installed (premain may return), it goes on to make a first transformation's classes ready, beside
+            // main loading the program's classes.
+            Thread installer = new Thread(() -> {
+                instrumentation.run();
+                try {
+                    Instrumenter.warmUp(instrumentation.get());
+                    timing.mark("instrumentation warm-up");
+                } catch (Exception | LinkageError e) {
+                    Log.debug("no warm-up of the instrumentation: " + e);
+                }
+            }, "pauser-instrument");
+            installer.setDaemon(true);
+            installer.start();
+        }
         Checkpointer checkpointer;
         try {
             checkpointer = startCheckpoints(config, dir, lateAttach, stopper, mbean, startLine);
@@ -114,11 +146,19 @@ public final class AgentWiring {
             System.exit(2);
             return;
         }
+        timing.mark("checkpoint directory and resume lookup");
         StepReport.install(inst, lateAttach, agentJar);
+        if (lateAttach) {
+            instrumentation.run();
+        }
         try {
-            Instrumenter.install(inst, config.steps());
-        } catch (RuntimeException e) {
-            throw new IllegalStateException("pauser: cannot install the instrumentation: " + e, e);
+            instrumentation.get();
+            timing.mark("rest of the instrumentation");
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("pauser: cannot install the instrumentation: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("pauser: interrupted while installing the instrumentation", e);
         }
         namedMembers.warnings().forEach(Log::warn);
         config.steps().forEach((type, methods) -> methods.forEach(m -> Log.info("step=" + type + "#" + m
@@ -128,9 +168,6 @@ public final class AgentWiring {
 
         Gate.addListener(AgentWiring::logStateChange);
         addJfrEvents();
-        mbean[0] = registerMBean(new PauserControl(dir.toString(), pauseFile.toString(), config.onSignal().name(),
-                config.graceSeconds(), version, housekeeping::stepsPerSecond,
-                () -> stopper.stop("stop requested over JMX", 0), checkpointer));
         if (config.onSignal() == Config.OnSignal.STOP) {
             SignalStop.install(stopper);
         }
@@ -143,17 +180,38 @@ public final class AgentWiring {
         }
         Gate.start();
         housekeeping.start();
-        if (mbean[0] != null) {
-            startControlSocket();
-        }
-        System.setProperty(AgentProperties.VERSION, version);
-        System.setProperty(AgentProperties.DIR, dir.toString());
-        System.clearProperty(AgentProperties.ERROR);
+        timing.mark("gate, signals, pause file");
         started = true;
+        Runnable mbeanUp = () -> {
+            timing.begin();
+            mbean.set(registerMBean(new PauserControl(dir.toString(), pauseFile.toString(), config.onSignal().name(),
+                    config.graceSeconds(), version, housekeeping::stepsPerSecond,
+                    () -> stopper.stop("stop requested over JMX", 0), checkpointer)));
+            timing.mark("JMX MBean");
+        };
+        Runnable announce = () -> {
+            if (mbean.get() != null) {
+                startControlSocket();
+                timing.mark("control socket");
+            }
+            System.setProperty(AgentProperties.VERSION, version);
+            System.setProperty(AgentProperties.DIR, dir.toString());
+            System.clearProperty(AgentProperties.ERROR);
+            System.clearProperty(AgentProperties.STARTING);
+        };
+        if (lateAttach) {
+            // The attaching tool reads the outcome from the properties as soon as the load returns.
+            mbeanUp.run();
+            announce.run();
+        } else {
+            System.setProperty(AgentProperties.STARTING, version);
+            StartupThread.start(mbeanUp, announce);
+            timing.mark("start of pauser-start");
+        }
     }
 
     private static Checkpointer startCheckpoints(Config config, Path dir, boolean lateAttach, Stopper stopper,
-            PauserMBean[] mbean, Runnable startLine) {
+            AtomicReference<PauserMBean> mbean, Runnable startLine) {
         String resume = config.resume();
         boolean noResumeOnAttach = lateAttach && !resume.equals("never");
         if (noResumeOnAttach) {
@@ -185,8 +243,9 @@ public final class AgentWiring {
                     System.exit(2);
                 };
         Checkpointer.Listener notify = (result, reason) -> {
-            if (mbean[0] != null) {
-                mbean[0].checkpointed(result, reason);
+            PauserMBean registered = mbean.get();
+            if (registered != null) {
+                registered.checkpointed(result, reason);
             }
         };
         return CheckpointWiring.start(settings, notify, fatal, stopper::addHook, opened);
@@ -247,7 +306,13 @@ public final class AgentWiring {
         try {
             ControlServer control = ControlServer.start(ManagementFactory.getPlatformMBeanServer(),
                     new ObjectName(PauserMXBean.OBJECT_NAME), Log::warn);
-            Runtime.getRuntime().addShutdownHook(new Thread(control::close, "pauser-control-exit"));
+            try {
+                Runtime.getRuntime().addShutdownHook(new Thread(control::close, "pauser-control-exit"));
+            } catch (IllegalStateException exiting) {
+                // The program ended while pauser-start opened the socket: nobody will connect any more.
+                control.close();
+                return;
+            }
             System.setProperty(AgentProperties.CONTROL, control.path().toString());
         } catch (Exception | LinkageError e) {
             Log.error("cannot open the control socket for the pauser command line: " + e

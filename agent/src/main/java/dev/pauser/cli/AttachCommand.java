@@ -34,7 +34,7 @@ final class AttachCommand extends JvmCommand {
         VirtualMachine vm = Jvms.attach(pid);
         String version;
         try {
-            Properties props = Jvms.systemProperties(vm);
+            Properties props = Jvms.systemPropertiesOnceStarted(vm);
             String loaded = Jvms.agentVersion(props);
             if (loaded != null) {
                 out.print(Output.object("pid", pid, "loaded", false, "alreadyLoaded", true, "version", loaded),

@@ -95,6 +95,29 @@ final class Jvms {
         }
     }
 
+    /** How long a command waits for an agent that is still setting up its JMX MBean and control socket. */
+    private static final long STARTING_WAIT_MILLIS = 30_000;
+
+    /**
+     * The JVM's system properties, once an agent that is still starting ({@link AgentProperties#STARTING}, set from
+     * its premain until it announces itself) is up, or after {@value #STARTING_WAIT_MILLIS} ms of waiting for it.
+     */
+    static Properties systemPropertiesOnceStarted(VirtualMachine vm) {
+        long deadline = System.nanoTime() + STARTING_WAIT_MILLIS * 1_000_000;
+        Properties props = systemProperties(vm);
+        while (props.getProperty(AgentProperties.STARTING) != null && agentVersion(props) == null
+                && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            props = systemProperties(vm);
+        }
+        return props;
+    }
+
     /** The version of the Pauser agent loaded in the JVM, or null when none is. */
     static String agentVersion(Properties props) {
         return props.getProperty(AgentProperties.VERSION);

@@ -58,7 +58,7 @@ final class Target implements AutoCloseable {
         String pid = vm.id();
         String socket;
         try {
-            Properties props = Jvms.systemProperties(vm);
+            Properties props = Jvms.systemPropertiesOnceStarted(vm);
             if (Jvms.agentVersion(props) == null) {
                 throw Jvms.notLoaded(pid);
             }

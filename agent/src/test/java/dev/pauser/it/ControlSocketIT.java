@@ -13,6 +13,7 @@ import dev.pauser.fixture.ControlProbe;
 import dev.pauser.fixture.Trainer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -237,10 +238,20 @@ class ControlSocketIT {
         }
     }
 
-    /** The control socket the agent in {@code child} announces, read as the command line does (Attach API). */
+    /**
+     * The control socket the agent in {@code child} announces, read as the command line does (Attach API): once the
+     * agent has announced itself, which it does beside the program's main ({@code pauser.agent.starting} until then).
+     */
     static Path socketOf(ChildJvm child) throws Exception {
         VirtualMachine vm = VirtualMachine.attach(Long.toString(child.pid()));
         try {
+            child.awaitCondition("the agent announces itself", () -> {
+                try {
+                    return vm.getSystemProperties().getProperty("pauser.agent.starting") == null;
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }, Duration.ofSeconds(60));
             String path = vm.getSystemProperties().getProperty("pauser.agent.control");
             assertTrue(path != null, "the agent announces no control socket");
             return Paths.get(path);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pauser.fixture.FreshLoaderMain;
+import dev.pauser.fixture.MBeanAtMainProbe;
 import dev.pauser.fixture.Trainer;
 import java.io.File;
 import java.nio.file.Files;
@@ -133,6 +134,28 @@ class StartupIT {
     private static String finish(ChildJvm child) throws InterruptedException {
         assertEquals(0, child.awaitExit(Duration.ofSeconds(120)), child.output());
         return child.output();
+    }
+
+    /**
+     * The agent registers its MBean beside the program's main; a program that looks for it at once (or a JMX client
+     * that connects at once) must find it all the same, with the start-up phases logged at debug.
+     */
+    @Test
+    void theMBeanIsInThePlatformServerForAProgramThatLooksAtOnce() throws Exception {
+        String out;
+        try (ChildJvm run = ChildJvm.builder().agent("dir=" + tmp.resolve("run") + ",log=debug")
+                .main(MBeanAtMainProbe.class).start()) {
+            out = finish(run);
+        }
+        assertTrue(out.lines().anyMatch(l -> l.equals("mbean-at-main=true")), out);
+        assertTrue(out.lines().anyMatch(l -> l.matches(
+                "pauser: DEBUG: start-up: JMX MBean took [0-9.]+ ms on pauser-start, done at [0-9.]+ ms")), out);
+        assertTrue(out.lines().anyMatch(l -> l.matches(
+                "pauser: DEBUG: start-up: instrumentation took [0-9.]+ ms on pauser-instrument, done at [0-9.]+ ms")),
+                out);
+        // the made-up class of the warm-up (when it was done before the exit) is no class of the program's
+        assertFalse(out.contains("pauser.warmup"), out);
+        assertCleanOutput(out);
     }
 
     @Test

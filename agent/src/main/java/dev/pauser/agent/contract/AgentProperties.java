@@ -14,6 +14,12 @@ public final class AgentProperties {
     /** The path of the agent's control socket, where the {@code pauser} command line connects. */
     public static final String CONTROL = "pauser.agent.control";
 
+    /**
+     * Set (to the agent's version) from {@code premain} until the agent has announced itself with {@link #VERSION}: its
+     * JMX MBean and control socket are being set up beside the program's {@code main}; a tool waits while it is set.
+     */
+    public static final String STARTING = "pauser.agent.starting";
+
     private AgentProperties() {
     }
 }

@@ -44,15 +44,25 @@ final class MBeanCalls {
             Map.entry("java.math.BigInteger", java.math.BigInteger.class),
             Map.entry("java.math.BigDecimal", java.math.BigDecimal.class));
 
-    /** Jackson bounded to what fits one request: requests are input this JVM does not control. */
-    static final ObjectMapper MAPPER = new ObjectMapper(JsonFactory.builder()
-            .streamReadConstraints(StreamReadConstraints.builder()
-                    .maxNestingDepth(JsonRpc.MAX_DEPTH)
-                    .maxNumberLength(1000)
-                    .maxStringLength(JsonRpc.MAX_REQUEST_BYTES)
-                    .maxNameLength(JsonRpc.MAX_REQUEST_BYTES)
-                    .build())
-            .build());
+    /**
+     * Jackson bounded to what fits one request: requests are input this JVM does not control. Made at the first
+     * request (its few hundred classes cost start-up time in every JVM, and most never see a command).
+     */
+    private static final class Json {
+        static final ObjectMapper MAPPER = new ObjectMapper(JsonFactory.builder()
+                .streamReadConstraints(StreamReadConstraints.builder()
+                        .maxNestingDepth(JsonRpc.MAX_DEPTH)
+                        .maxNumberLength(1000)
+                        .maxStringLength(JsonRpc.MAX_REQUEST_BYTES)
+                        .maxNameLength(JsonRpc.MAX_REQUEST_BYTES)
+                        .build())
+                .build());
+    }
+
+    /** The object mapper requests are read and answers written with. */
+    static ObjectMapper mapper() {
+        return Json.MAPPER;
+    }
 
     private final MBeanServer server;
     private final ObjectName name;
@@ -69,7 +79,7 @@ final class MBeanCalls {
     JsonNode answer(byte[] line, int length) {
         JsonNode message;
         try {
-            message = MAPPER.readTree(line, 0, length);
+            message = Json.MAPPER.readTree(line, 0, length);
         } catch (java.io.IOException e) {
             return error(null, JsonRpc.PARSE_ERROR, "not JSON: " + oneLine(e.getMessage()), null);
         }
@@ -193,7 +203,7 @@ final class MBeanCalls {
             return null;
         }
         try {
-            return MAPPER.treeToValue(value, c);
+            return Json.MAPPER.treeToValue(value, c);
         } catch (java.io.IOException | IllegalArgumentException e) {
             throw new BadParams("'" + value + "' is not a " + type);
         }
@@ -250,7 +260,7 @@ final class MBeanCalls {
         if (value instanceof java.util.Date) {
             return f.numberNode(((java.util.Date) value).getTime());
         }
-        return MAPPER.valueToTree(value);
+        return Json.MAPPER.valueToTree(value);
     }
 
     static ObjectNode result(JsonNode id, JsonNode result) {
@@ -281,7 +291,7 @@ final class MBeanCalls {
     /** One message as the bytes of one line. */
     static byte[] line(JsonNode message) {
         try {
-            byte[] json = MAPPER.writeValueAsBytes(message);
+            byte[] json = Json.MAPPER.writeValueAsBytes(message);
             byte[] line = java.util.Arrays.copyOf(json, json.length + 1);
             line[json.length] = '\n';
             return line;

@@ -11,16 +11,19 @@ import static net.bytebuddy.matcher.ElementMatchers.named;
 import static net.bytebuddy.matcher.ElementMatchers.not;
 
 import dev.pauser.agent.log.Log;
+import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.Instrumentation;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import net.bytebuddy.ByteBuddy;
 import net.bytebuddy.agent.builder.AgentBuilder;
 import net.bytebuddy.description.method.MethodDescription;
 import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.dynamic.ClassFileLocator;
 import net.bytebuddy.dynamic.DynamicType;
 import net.bytebuddy.dynamic.Nexus;
+import net.bytebuddy.dynamic.scaffold.TypeValidation;
 import net.bytebuddy.matcher.ElementMatcher;
 import net.bytebuddy.utility.JavaModule;
 
@@ -42,7 +45,7 @@ public final class Instrumenter {
      * Installs the instrumentation. {@code namedSteps} (class binary name to method names, from the {@code step=}
      * option) are steps as if annotated: every method of that name declared by that class, all overloads.
      */
-    public static void install(Instrumentation inst, Map<String, Set<String>> namedSteps) {
+    public static ClassFileTransformer install(Instrumentation inst, Map<String, Set<String>> namedSteps) {
         ElementMatcher.Junction<MethodDescription> withCode = not(isAbstract()).and(not(isNative())).and(not(isSynthetic()));
         ElementMatcher.Junction<MethodDescription> named = namedBy(namedSteps);
         ElementMatcher.Junction<MethodDescription> annotatedSteps =
@@ -50,7 +53,7 @@ public final class Instrumenter {
         // A method implementing an annotated interface or abstract method, or overriding an annotated one, is a step too.
         ElementMatcher.Junction<MethodDescription> stepMethods =
                 withCode.and(isAnnotatedWith(named(TRAIN_STEP)).or(named).or(StepOverrides.overridesStep()));
-        newAgentBuilder()
+        return newAgentBuilder()
                 .disableClassFormatChanges()
                 .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION)
                 .with(AgentBuilder.TypeStrategy.Default.DECORATE)
@@ -77,6 +80,16 @@ public final class Instrumenter {
                         // step), so the loop deciding whether to run a step already sees the restored counter.
                         .advice(isConstructor(), StepAdvice.Constructed.class.getName()))
                 .installOn(inst);
+    }
+
+    /**
+     * Runs {@code transformer} (as {@link #install} returned it) once over a made-up step class, so that a first
+     * transformation's classes are loaded now. Runs on the calling thread.
+     *
+     * @throws IllegalStateException if the made-up class did not come out instrumented
+     */
+    public static void warmUp(ClassFileTransformer transformer) {
+        WarmUp.run(transformer);
     }
 
     /** Methods declared by a class named in {@code namedSteps} under one of the names given for it. */
@@ -110,7 +123,9 @@ public final class Instrumenter {
             System.setProperty(Nexus.PROPERTY, "true");
         }
         try {
-            return new AgentBuilder.Default();
+            // No validation of the classes it writes: it only pastes inline advice into methods javac compiled, and
+            // validating costs start-up time and classes for every class transformed.
+            return new AgentBuilder.Default(new ByteBuddy().with(TypeValidation.DISABLED));
         } finally {
             if (set) {
                 System.clearProperty(Nexus.PROPERTY);
@@ -141,11 +156,17 @@ public final class Instrumenter {
         @Override
         public void onTransformation(TypeDescription type, ClassLoader loader, JavaModule module, boolean loaded,
                 DynamicType dynamicType) {
+            if (loader instanceof WarmUp.Loader) {
+                return; // transformed, never defined: no step of the program's
+            }
             StepReport.instrumented(type.getName(), loader, type.getDeclaredMethods().filter(stepMethods).size());
         }
 
         @Override
         public void onError(String typeName, ClassLoader loader, JavaModule module, boolean loaded, Throwable error) {
+            if (loader instanceof WarmUp.Loader) {
+                throw new IllegalStateException("the warm-up class did not transform: " + error, error);
+            }
             if (reported.add(typeName)) {
                 StepReport.failed();
                 Log.warn("could not instrument " + typeName + " (" + error

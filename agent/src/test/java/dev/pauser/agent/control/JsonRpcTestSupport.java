@@ -9,6 +9,6 @@ final class JsonRpcTestSupport {
     }
 
     static JsonNode parse(String line) throws IOException {
-        return MBeanCalls.MAPPER.readTree(line);
+        return MBeanCalls.mapper().readTree(line);
     }
 }
