@@ -24,6 +24,8 @@ public final class BenchAll {
 
     /** Every harness, in the order of the targets table. */
     static final List<Harness> HARNESSES = List.of(
+            new Harness("checkpoint", "dev.pauser.bench.CheckpointBench",
+                    List.of("--sizes", "1,100,1024,4096", "--jvms", "5", "--later", "3")),
             new Harness("startup", "dev.pauser.bench.StartupBench", List.of("--runs", "11"))
     );
 
