@@ -89,7 +89,7 @@ public final class CheckpointBench {
 
     /** {@code runs} timings of one arraycopy of {@code mb} MiB of floats, in a JVM of its own (after one warm-up copy). */
     private static double[] arraycopyMillis(int mb, int runs) throws Exception {
-        List<String> lines = runToEnd(List.of(java(), "-Xmx" + (2L * mb + 256) + "m", "-cp", classPath(),
+        List<String> lines = runToEnd(List.of(java(), "-Xmx" + (3L * mb + 256) + "m", "-cp", classPath(),
                 ArrayCopyReference.class.getName(), Integer.toString(mb), Integer.toString(runs)));
         return lines.stream().filter(l -> l.startsWith("copy ")).mapToDouble(l -> Double.parseDouble(l.substring(5)))
                 .toArray();

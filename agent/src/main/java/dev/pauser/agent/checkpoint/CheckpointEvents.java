@@ -13,6 +13,31 @@ final class CheckpointEvents {
     private CheckpointEvents() {
     }
 
+    /**
+     * A checkpoint event begun now (its start time), to be committed by the thread that finishes the checkpoint; null
+     * when this runtime has no JFR.
+     */
+    static CheckpointEvent begin() {
+        try {
+            CheckpointEvent e = new CheckpointEvent();
+            e.begin();
+            return e;
+        } catch (LinkageError noJfr) {
+            return null;
+        }
+    }
+
+    /** A restore event begun now, committed when the restore is done; null when this runtime has no JFR. */
+    static RestoreEvent beginRestore() {
+        try {
+            RestoreEvent e = new RestoreEvent();
+            e.begin();
+            return e;
+        } catch (LinkageError noJfr) {
+            return null;
+        }
+    }
+
     @Name("dev.pauser.Checkpoint")
     @Label("Checkpoint")
     @Category("Pauser")
@@ -26,7 +51,7 @@ final class CheckpointEvents {
         long bytes;
 
         @Label("Capture Time")
-        @Description("Training threads were held for this long")
+        @Description("Training threads were held for this long for the copy into staging")
         @Timespan(Timespan.NANOSECONDS)
         long captureNanos;
 

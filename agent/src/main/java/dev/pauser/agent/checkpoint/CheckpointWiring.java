@@ -90,6 +90,7 @@ public final class CheckpointWiring {
         Checkpointer checkpointer = new Checkpointer(store, registry, restorer, s.async(), s.checkpointOnPause(),
                 s.releaseGpuOnPause(), listener);
         holder[0] = checkpointer;
+        registry.onAdd(checkpointer::prepare);
         if (from != null) {
             store.protect(from.dir());
             Gate.setSteps(from.step());

@@ -1,10 +1,13 @@
 package dev.pauser.agent.checkpoint;
 
 import dev.pauser.agent.log.Log;
+import dev.pauser.agent.state.StateCapture;
 import dev.pauser.agent.store.CheckpointStore;
+import dev.pauser.agent.store.MemoryLimits;
 import dev.pauser.gate.Gate;
 import dev.pauser.gate.PauseHook;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -26,6 +29,14 @@ import java.util.concurrent.TimeUnit;
  * flight is <em>coalesced</em> — all requests made meanwhile are served by one capture taken as soon as that write is
  * durable. With {@code async=false} the write happens at the safe point too, training held until it is durable.
  *
+ * <h2>Prepared in the background</h2>
+ * When a trainer registers, {@link #prepare} has the writer thread get the first capture ready, off the training
+ * thread: the staging buffers sized from the trainer's tensor fields (allocated, so touched), the classes of the capture
+ * and write paths (loaded and initialized), the copy threads and the writer thread itself (started). It allocates only
+ * what the direct memory limit leaves room for, and nothing for a resumed run, whose first capture takes the loaded
+ * checkpoint's buffers as staging. A capture asked for meanwhile waits for the preparation before the gate closes, so
+ * the steps are held for the copy only; a held checkpoint (whose steps are held already) waits for it too.
+ *
  * <h2>Held checkpoints</h2>
  * On pause, stop and exit the caller already holds every step thread; {@link #checkpointHeld} waits for a write in
  * flight, captures and writes synchronously, so pause and stop report the checkpoint done only once it is durable.
@@ -43,6 +54,10 @@ public final class Checkpointer {
     /** Null unless {@code releaseGpuOnPause}. */
     private final GpuReleaseOnPause gpuRelease;
     private final ExecutorService writerThread = Executors.newSingleThreadExecutor(daemon("pauser-writer"));
+    private final TrainerRestorer restorer;
+    /** Done when every preparation asked for so far is done; never completes exceptionally. Guarded by itself. */
+    private final Object preparing = new Object();
+    private CompletableFuture<Void> prepared = CompletableFuture.completedFuture(null);
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(daemon("pauser-timer"));
     private final CheckpointStatus status = new CheckpointStatus();
     private final CheckpointCapture capture;
@@ -60,6 +75,7 @@ public final class Checkpointer {
     Checkpointer(CheckpointStore store, TrainerRegistry registry, TrainerRestorer restorer, boolean async,
             boolean checkpointOnPause, boolean releaseGpuOnPause, Listener listener) {
         this.registry = registry;
+        this.restorer = restorer;
         this.async = async;
         this.checkpointOnPause = checkpointOnPause;
         this.gpuRelease = releaseGpuOnPause ? new GpuReleaseOnPause(registry) : null;
@@ -172,6 +188,52 @@ public final class Checkpointer {
         disabled = true;
     }
 
+    // ------------------------------------------------------------------------------------------- preparation
+
+    /**
+     * Gets the first capture of {@code r} ready in the background (see the class comment); returns at once. Called on
+     * the thread registering the trainer (a training thread before its first step, or a constructing thread).
+     */
+    void prepare(RegisteredTrainer r) {
+        synchronized (preparing) {
+            prepared = prepared.thenRunAsync(() -> prepareNow(r), writerThread).exceptionally(e -> null);
+        }
+    }
+
+    /** The preparations asked for so far, together. */
+    private CompletableFuture<Void> prepared() {
+        synchronized (preparing) {
+            return prepared;
+        }
+    }
+
+    /** Runs on "pauser-writer". Whatever fails here only leaves more to do at the first capture. */
+    private void prepareNow(RegisteredTrainer r) {
+        try {
+            long t0 = System.nanoTime();
+            CheckpointPreparation.loadCaptureAndWriteClasses();
+            StateCapture.startCopyThreads();
+            if (disabled || restorer.resuming()) {
+                // a resumed run's first capture adopts the loaded checkpoint's buffers as staging
+                return;
+            }
+            Map<String, Long> sizes = r.capture.stagingSizes(r.self);
+            long missing = r.capture.stagingMissing(sizes);
+            long available = MemoryLimits.availableDirect();
+            if (missing > available) {
+                Log.info("not preparing " + MemoryLimits.mib(missing) + " of capture staging for " + r.id + " ahead: "
+                        + MemoryLimits.mib(available) + " of direct buffer memory is free; the first checkpoint "
+                        + "allocates it while the steps are held");
+                return;
+            }
+            r.capture.prepareStaging(sizes);
+            Log.debug("prepared " + MemoryLimits.mib(missing) + " of capture staging for " + r.id + " in "
+                    + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) + " ms");
+        } catch (Throwable e) {
+            Log.debug("preparing the first checkpoint of " + r.id + " failed (" + e + "); it prepares itself");
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------- requests
 
     /**
@@ -196,12 +258,28 @@ public final class Checkpointer {
     private void scheduleIfIdle() {
         if (next != null && !writeInFlight && !captureScheduled) {
             captureScheduled = true;
-            Gate.atSafePoint(this::captureAtSafePoint);
+            CompletableFuture<Void> ready = prepared();
+            if (ready.isDone()) {
+                Gate.atSafePoint(this::captureAtSafePoint);
+            } else {
+                // the gate closes once the staging is ready, so the steps are held for the copy only
+                ready.whenComplete((v, e) -> {
+                    try {
+                        Gate.atSafePoint(this::captureAtSafePoint);
+                    } catch (Throwable t) {
+                        synchronized (this) {
+                            captureScheduled = false; // retried by the next request
+                        }
+                    }
+                });
+            }
         }
     }
 
     /** Runs on the gate's control thread with every step thread held. */
     private void captureAtSafePoint() {
+        long heldSince = System.nanoTime();
+        CheckpointEvents.CheckpointEvent event = CheckpointEvents.begin();
         CompletableFuture<CheckpointResult> f;
         String reason;
         synchronized (this) {
@@ -218,7 +296,7 @@ public final class Checkpointer {
         // the future completed in every case, else no checkpoint would run again and stop and exit would wait forever.
         CheckpointCapture.Snapshot snap;
         try {
-            snap = capture.capture(reason);
+            snap = capture.capture(reason, heldSince, event);
         } catch (Throwable e) {
             finish(f, writer.failSafely(Gate.steps(), reason, e, "while capturing the state"));
             return;
@@ -283,6 +361,7 @@ public final class Checkpointer {
         }
         CompletableFuture<CheckpointResult> f = new CompletableFuture<>();
         try {
+            awaitPrepared();
             CheckpointCapture.Snapshot snap = capture.capture(reason);
             if (snap != null && status.sameAsResumed(snap.entries)) {
                 // A finished run started again: its loop called the step once to learn it is done. Nothing changed;
@@ -290,14 +369,29 @@ public final class Checkpointer {
                 Log.debug("state identical to the checkpoint resumed from; nothing written at " + reason);
                 snap = null;
             }
-            if (snap != null) {
-                snap.heldForWrite = true;
-            }
             finish(f, snap == null ? status.unchanged() : writer.writeSafely(snap));
         } catch (Throwable e) {
             finish(f, writer.failSafely(Gate.steps(), reason, e, "while capturing the state"));
         }
         return f.join();
+    }
+
+    /** Waits for the preparations asked for so far (they only allocate, so they end); keeps an interrupt. */
+    private void awaitPrepared() {
+        boolean interrupted = false;
+        CompletableFuture<Void> ready = prepared();
+        while (!ready.isDone()) {
+            try {
+                ready.get();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            } catch (java.util.concurrent.ExecutionException e) {
+                break; // never: the preparation swallows its failures
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Waits for a write in flight, at most {@code millis}; true when none is left. */
