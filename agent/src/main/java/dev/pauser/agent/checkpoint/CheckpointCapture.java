@@ -68,7 +68,8 @@ final class CheckpointCapture {
      * that no longer match the checkpoint resumed from); the caller fails that checkpoint only.
      */
     Snapshot capture(String reason) {
-        return capture(reason, System.nanoTime(), CheckpointEvents.begin());
+        CheckpointEvents.CheckpointEvent event = CheckpointEvents.begin(); // first: the event covers the whole hold
+        return capture(reason, System.nanoTime(), event);
     }
 
     /**

@@ -278,8 +278,8 @@ public final class Checkpointer {
 
     /** Runs on the gate's control thread with every step thread held. */
     private void captureAtSafePoint() {
+        CheckpointEvents.CheckpointEvent event = CheckpointEvents.begin(); // first: the event covers the whole hold
         long heldSince = System.nanoTime();
-        CheckpointEvents.CheckpointEvent event = CheckpointEvents.begin();
         CompletableFuture<CheckpointResult> f;
         String reason;
         synchronized (this) {
