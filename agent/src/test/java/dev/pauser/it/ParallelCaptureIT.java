@@ -15,7 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Checkpoints of arrays whose copy is split over several threads ({@link SplitArraysTrainer}: lengths around the split
  * points, several element sizes, rows of a 2-D array) hold exactly the state: each verifies ({@code pauser verify}),
  * and a run resumed from one ends with the state of an uninterrupted run without the agent, bit for bit. The child sees
- * four processors ({@code -XX:ActiveProcessorCount=4}), so the copies are split four ways even on a two-core machine.
+ * eight processors ({@code -XX:ActiveProcessorCount=8}), so the copies are split four ways even on a two-core machine.
  */
 class ParallelCaptureIT {
     private static final String TOTAL = "24";
@@ -26,7 +26,7 @@ class ParallelCaptureIT {
     private static ChildJvm.Builder trainer(Path dir, String options, String... args) {
         ChildJvm.Builder b = dir == null ? ChildJvm.builder().noAgent()
                 : ChildJvm.builder().agent("dir=" + dir + (options.isEmpty() ? "" : "," + options));
-        return b.jvmArg("-Xmx1g").jvmArg("-XX:ActiveProcessorCount=4").main(SplitArraysTrainer.class, args);
+        return b.jvmArg("-Xmx1g").jvmArg("-XX:ActiveProcessorCount=8").main(SplitArraysTrainer.class, args);
     }
 
     @Test

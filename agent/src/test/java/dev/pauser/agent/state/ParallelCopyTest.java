@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The copy split over threads puts the same bytes where the single-threaded copy does, for lengths around the split
  * points and every element size, at an offset into the buffer (rows of a multi-dimensional array), and runs on the
- * "pauser-capture-N" threads.
+ * "pauser-capture-N" threads. Split {@link ParallelCopy#MAX_WORKERS} ways, whatever this machine's default.
  */
 class ParallelCopyTest {
     private static final long SPLIT = ParallelCopy.SPLIT_BYTES;
@@ -29,7 +29,7 @@ class ParallelCopyTest {
         expected.position(offset);
         actual.position(offset);
         Tensors.put(expected, array);
-        ParallelCopy.put(actual, array);
+        ParallelCopy.put(actual, array, ParallelCopy.MAX_WORKERS);
         assertEquals(expected.position(), actual.position(), "position after the copy");
         assertEquals(-1, expected.clear().mismatch(actual.clear()),
                 array.getClass().getSimpleName() + " of " + bytes + " bytes at offset " + offset);
@@ -76,11 +76,8 @@ class ParallelCopyTest {
 
     @Test
     void largeCopiesRunOnTheCaptureThreads() {
-        if (ParallelCopy.workers() < 2) {
-            return; // one core: nothing is split, nothing to see
-        }
         float[] a = new float[(int) (4 * SPLIT / 4)];
-        ParallelCopy.put(buffer(4 * SPLIT), a);
+        ParallelCopy.put(buffer(4 * SPLIT), a, ParallelCopy.MAX_WORKERS);
         Set<String> names = Thread.getAllStackTraces().keySet().stream().map(Thread::getName)
                 .collect(java.util.stream.Collectors.toSet());
         assertTrue(names.contains("pauser-capture-1"), names.toString());
