@@ -213,6 +213,7 @@ public final class Checkpointer {
             long t0 = System.nanoTime();
             CheckpointPreparation.loadCaptureAndWriteClasses();
             StateCapture.startCopyThreads();
+            r.capture.prepareJsonWriters();
             if (disabled || restorer.resuming()) {
                 // a resumed run's first capture adopts the loaded checkpoint's buffers as staging
                 return;

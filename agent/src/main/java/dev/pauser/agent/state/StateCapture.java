@@ -190,6 +190,23 @@ public final class StateCapture {
         }
     }
 
+    /**
+     * Builds the JSON writers of the trainer's JSON fields (Jackson finds and caches each type's serializer when its
+     * writer is made), so the first capture doesn't do it while the steps are held. Reads the field types only; any
+     * thread.
+     */
+    public void prepareJsonWriters() {
+        for (StateField f : schema.fields()) {
+            if (f.codec instanceof ScalarCodec || f.codec instanceof JacksonCodec) {
+                try {
+                    Json.MAPPER.writerFor(Json.javaType(f.field().getGenericType()));
+                } catch (RuntimeException | LinkageError e) {
+                    // the capture meets the same problem and names the field
+                }
+            }
+        }
+    }
+
     /** Starts the threads that copy large arrays into staging. Any thread. */
     public static void startCopyThreads() {
         ParallelCopy.start();
