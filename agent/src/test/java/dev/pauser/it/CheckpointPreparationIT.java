@@ -18,8 +18,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The first checkpoint is prepared in the background once the trainer registers: its staging is allocated before any
  * checkpoint is asked for (the child's direct buffer pool, over JMX), as far as the direct memory limit allows; a
- * checkpoint asked for right after the first step, while that preparation may still run, is complete and resumes
- * exactly ({@code pauser verify}, then a resumed run against an uninterrupted one without the agent).
+ * checkpoint asked for right after the first step, while that preparation may still run (both then stage the same
+ * fields), is complete and resumes exactly ({@code pauser verify}, then a resumed run against an uninterrupted one
+ * without the agent).
  */
 class CheckpointPreparationIT {
     private static final Duration LINE = Duration.ofSeconds(60);
@@ -50,8 +51,8 @@ class CheckpointPreparationIT {
     @Test
     void theStagingIsAllocatedBeforeTheFirstCheckpointIsAskedFor() throws Exception {
         try (ChildJvm child = trainer(tmp.resolve("ck"), "log=debug", null, "64", "100000000", "2").start()) {
-            child.awaitLine(Pattern.quote("prepared 64 MiB of capture staging for " + BigArrayTrainer.class.getName()),
-                    LINE);
+            child.awaitLine(Pattern.quote("prepared the first checkpoint of " + BigArrayTrainer.class.getName())
+                    + " in \\d+ ms: 64 MiB of capture staging", LINE);
             assertTrue(directBytes(child) >= 64L << 20, "direct memory after the preparation: " + directBytes(child));
             assertEquals(-1, child.pauser().getLastCheckpointStep(), "no checkpoint was asked for");
         }

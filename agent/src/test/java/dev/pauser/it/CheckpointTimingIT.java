@@ -30,7 +30,7 @@ class CheckpointTimingIT {
     Path tmp;
 
     private static ChildJvm.Builder trainer(Path dir, Path recording, String options) {
-        return ChildJvm.builder().agent("dir=" + dir + (options.isEmpty() ? "" : "," + options))
+        return ChildJvm.builder().agent("dir=" + dir + ",log=debug" + (options.isEmpty() ? "" : "," + options))
                 .jvmArg("-Xmx400m")
                 .jvmArg("-XX:StartFlightRecording=filename=" + recording + ",settings=default")
                 .main(BigArrayTrainer.class, "32", "100000000", "2");
@@ -39,6 +39,15 @@ class CheckpointTimingIT {
     private static List<RecordedEvent> events(Path recording, String name) throws Exception {
         return RecordingFile.readAllEvents(recording).stream().filter(e -> e.getEventType().getName().equals(name))
                 .collect(Collectors.toList());
+    }
+
+    /**
+     * Waits until the first checkpoint is prepared: a checkpoint captured before the event classes are loaded records
+     * its event when it is written, not from its start.
+     */
+    private static void awaitPrepared(ChildJvm child) throws InterruptedException {
+        child.awaitLine("prepared the first checkpoint of " + java.util.regex.Pattern.quote(
+                BigArrayTrainer.class.getName()), Duration.ofSeconds(60));
     }
 
     /** Stops the child (the recording is written at exit) and waits for exit status 0. */
@@ -52,7 +61,7 @@ class CheckpointTimingIT {
         Path dir = tmp.resolve("ck");
         Path first = tmp.resolve("first.jfr");
         try (ChildJvm child = trainer(dir, first, "").start()) {
-            child.awaitLine("ready", Duration.ofSeconds(60));
+            awaitPrepared(child);
             PauserMXBean pauser = child.pauser();
             Steps.awaitStepAfter(pauser, 2);
             String result = pauser.checkpointAndWait(120_000);
@@ -90,7 +99,7 @@ class CheckpointTimingIT {
         long stallMillis;
         long stallMicros;
         try (ChildJvm child = trainer(tmp.resolve("ck"), recording, "").start()) {
-            child.awaitLine("ready", Duration.ofSeconds(60));
+            awaitPrepared(child);
             PauserMXBean pauser = child.pauser();
             Steps.awaitStepAfter(pauser, 2);
             assertEquals("PAUSED", pauser.pauseAndWait(120_000));
@@ -113,7 +122,7 @@ class CheckpointTimingIT {
         Path recording = tmp.resolve("sync.jfr");
         long stallMicros;
         try (ChildJvm child = trainer(tmp.resolve("ck"), recording, "async=false").start()) {
-            child.awaitLine("ready", Duration.ofSeconds(60));
+            awaitPrepared(child);
             PauserMXBean pauser = child.pauser();
             Steps.awaitStepAfter(pauser, 2);
             String result = pauser.checkpointAndWait(120_000);

@@ -21,8 +21,8 @@ import javax.management.remote.JMXConnector;
 /**
  * The checkpoint stall, asynchronous checkpoints: how long training was held per checkpoint of a {@code float[]}
  * {@code @TrainState} ({@link BigStateTrainer}), the first checkpoint of each JVM apart from the later ones, next to
- * {@code System.arraycopy} of the same bytes measured in this same run (in a JVM of its own, before the trainers start,
- * so its memory is free again when they run).
+ * {@code System.arraycopy} of the same bytes measured in this same run: in a JVM of its own right before each trainer
+ * JVM (so its memory is free again when the trainer runs), as many copies as that trainer takes checkpoints.
  *
  * <p>Each size runs {@code --jvms} fresh child JVMs under the agent; each is asked over JMX for one checkpoint (its
  * first: one sample of the "first" row) and then {@code --later} more (samples of the "later" row). The stall is the
@@ -63,10 +63,13 @@ public final class CheckpointBench {
         }
         Files.createDirectories(dir);
         for (int mb : sizes) {
-            double[] copy = arraycopyMillis(mb, Math.max(jvms, 5));
+            double[] copy = new double[jvms * (1 + later)];
             double[] first = new double[jvms];
             double[] next = new double[jvms * later];
             for (int j = 0; j < jvms; j++) {
+                // the reference right before each trainer, as many copies as it takes checkpoints: on a busy machine
+                // both then meet the same moments of load
+                System.arraycopy(arraycopyMillis(mb, 1 + later), 0, copy, j * (1 + later), 1 + later);
                 double[] stalls = childStalls(mb, 1 + later, dir, agent);
                 first[j] = stalls[0];
                 System.arraycopy(stalls, 1, next, j * later, later);

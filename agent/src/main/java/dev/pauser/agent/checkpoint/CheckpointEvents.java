@@ -14,10 +14,25 @@ final class CheckpointEvents {
     }
 
     /**
+     * Set once the event classes are loaded ({@link CheckpointPreparation}): loading the first one registers it with
+     * JFR, which takes long enough that a capture holding the steps must not be the one to do it.
+     */
+    private static volatile boolean loaded;
+
+    /** The event classes are loaded and initialized. */
+    static void loaded() {
+        loaded = true;
+    }
+
+    /**
      * A checkpoint event begun now (its start time), to be committed by the thread that finishes the checkpoint; null
-     * when this runtime has no JFR.
+     * when this runtime has no JFR, or before the event classes were loaded in the background (the thread finishing the
+     * checkpoint then records an event of its own, without the capture's start).
      */
     static CheckpointEvent begin() {
+        if (!loaded) {
+            return null;
+        }
         try {
             CheckpointEvent e = new CheckpointEvent();
             e.begin();

@@ -56,5 +56,6 @@ final class CheckpointPreparation {
                 // not in this runtime (JFR absent): the checkpoint does without it
             }
         }
+        CheckpointEvents.loaded();
     }
 }

@@ -34,8 +34,9 @@ import java.util.concurrent.TimeUnit;
  * thread: the staging buffers sized from the trainer's tensor fields (allocated, so touched), the classes of the capture
  * and write paths (loaded and initialized), the copy threads and the writer thread itself (started). It allocates only
  * what the direct memory limit leaves room for, and nothing for a resumed run, whose first capture takes the loaded
- * checkpoint's buffers as staging. A capture asked for meanwhile waits for the preparation before the gate closes, so
- * the steps are held for the copy only; a held checkpoint (whose steps are held already) waits for it too.
+ * checkpoint's buffers as staging. A checkpoint asked for meanwhile is still taken at its safe point (an {@code every}
+ * checkpoint at its step): it uses what is ready and allocates the rest itself, as without preparation (a slot being
+ * allocated by the preparation is waited for, not allocated twice).
  *
  * <h2>Held checkpoints</h2>
  * On pause, stop and exit the caller already holds every step thread; {@link #checkpointHeld} waits for a write in
@@ -55,9 +56,6 @@ public final class Checkpointer {
     private final GpuReleaseOnPause gpuRelease;
     private final ExecutorService writerThread = Executors.newSingleThreadExecutor(daemon("pauser-writer"));
     private final TrainerRestorer restorer;
-    /** Done when every preparation asked for so far is done; never completes exceptionally. Guarded by itself. */
-    private final Object preparing = new Object();
-    private CompletableFuture<Void> prepared = CompletableFuture.completedFuture(null);
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(daemon("pauser-timer"));
     private final CheckpointStatus status = new CheckpointStatus();
     private final CheckpointCapture capture;
@@ -195,41 +193,39 @@ public final class Checkpointer {
      * the thread registering the trainer (a training thread before its first step, or a constructing thread).
      */
     void prepare(RegisteredTrainer r) {
-        synchronized (preparing) {
-            prepared = prepared.thenRunAsync(() -> prepareNow(r), writerThread).exceptionally(e -> null);
-        }
-    }
-
-    /** The preparations asked for so far, together. */
-    private CompletableFuture<Void> prepared() {
-        synchronized (preparing) {
-            return prepared;
+        try {
+            writerThread.execute(() -> prepareNow(r));
+        } catch (Throwable e) {
+            // no thread for it (out of memory): the first checkpoint prepares itself
         }
     }
 
     /** Runs on "pauser-writer". Whatever fails here only leaves more to do at the first capture. */
     private void prepareNow(RegisteredTrainer r) {
         try {
+            // the staging first: it is the largest part of a first capture
             long t0 = System.nanoTime();
-            CheckpointPreparation.loadCaptureAndWriteClasses();
+            long staged = 0;
+            // a resumed run's first capture adopts the loaded checkpoint's buffers as staging
+            if (!disabled && !restorer.resuming()) {
+                Map<String, Long> sizes = r.capture.stagingSizes(r.self);
+                long missing = r.capture.stagingMissing(sizes);
+                long available = MemoryLimits.availableDirect();
+                if (missing > available) {
+                    Log.info("not preparing " + MemoryLimits.mib(missing) + " of capture staging for " + r.id
+                            + " ahead: " + MemoryLimits.mib(available) + " of direct buffer memory is free; the first "
+                            + "checkpoint allocates it while the steps are held");
+                } else {
+                    r.capture.prepareStaging(sizes);
+                    staged = missing;
+                }
+            }
             StateCapture.startCopyThreads();
             r.capture.prepareJsonWriters();
-            if (disabled || restorer.resuming()) {
-                // a resumed run's first capture adopts the loaded checkpoint's buffers as staging
-                return;
-            }
-            Map<String, Long> sizes = r.capture.stagingSizes(r.self);
-            long missing = r.capture.stagingMissing(sizes);
-            long available = MemoryLimits.availableDirect();
-            if (missing > available) {
-                Log.info("not preparing " + MemoryLimits.mib(missing) + " of capture staging for " + r.id + " ahead: "
-                        + MemoryLimits.mib(available) + " of direct buffer memory is free; the first checkpoint "
-                        + "allocates it while the steps are held");
-                return;
-            }
-            r.capture.prepareStaging(sizes);
-            Log.debug("prepared " + MemoryLimits.mib(missing) + " of capture staging for " + r.id + " in "
-                    + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) + " ms");
+            CheckpointPreparation.loadCaptureAndWriteClasses();
+            Log.debug("prepared the first checkpoint of " + r.id + " in "
+                    + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) + " ms: " + MemoryLimits.mib(staged)
+                    + " of capture staging");
         } catch (Throwable e) {
             Log.debug("preparing the first checkpoint of " + r.id + " failed (" + e + "); it prepares itself");
         }
@@ -259,21 +255,7 @@ public final class Checkpointer {
     private void scheduleIfIdle() {
         if (next != null && !writeInFlight && !captureScheduled) {
             captureScheduled = true;
-            CompletableFuture<Void> ready = prepared();
-            if (ready.isDone()) {
-                Gate.atSafePoint(this::captureAtSafePoint);
-            } else {
-                // the gate closes once the staging is ready, so the steps are held for the copy only
-                ready.whenComplete((v, e) -> {
-                    try {
-                        Gate.atSafePoint(this::captureAtSafePoint);
-                    } catch (Throwable t) {
-                        synchronized (this) {
-                            captureScheduled = false; // retried by the next request
-                        }
-                    }
-                });
-            }
+            Gate.atSafePoint(this::captureAtSafePoint);
         }
     }
 
@@ -362,7 +344,6 @@ public final class Checkpointer {
         }
         CompletableFuture<CheckpointResult> f = new CompletableFuture<>();
         try {
-            awaitPrepared();
             CheckpointCapture.Snapshot snap = capture.capture(reason);
             if (snap != null && status.sameAsResumed(snap.entries)) {
                 // A finished run started again: its loop called the step once to learn it is done. Nothing changed;
@@ -375,24 +356,6 @@ public final class Checkpointer {
             finish(f, writer.failSafely(Gate.steps(), reason, e, "while capturing the state"));
         }
         return f.join();
-    }
-
-    /** Waits for the preparations asked for so far (they only allocate, so they end); keeps an interrupt. */
-    private void awaitPrepared() {
-        boolean interrupted = false;
-        CompletableFuture<Void> ready = prepared();
-        while (!ready.isDone()) {
-            try {
-                ready.get();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            } catch (java.util.concurrent.ExecutionException e) {
-                break; // never: the preparation swallows its failures
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
     }
 
     /** Waits for a write in flight, at most {@code millis}; true when none is left. */
