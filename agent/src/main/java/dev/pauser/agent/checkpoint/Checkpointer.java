@@ -34,9 +34,11 @@ import java.util.concurrent.TimeUnit;
  * thread: the staging buffers sized from the trainer's tensor fields (allocated, so touched), the classes of the capture
  * and write paths (loaded and initialized), the copy threads and the writer thread itself (started). It allocates only
  * what the direct memory limit leaves room for, and nothing for a resumed run, whose first capture takes the loaded
- * checkpoint's buffers as staging. A checkpoint asked for meanwhile is still taken at its safe point (an {@code every}
- * checkpoint at its step): it uses what is ready and allocates the rest itself, as without preparation (a slot being
- * allocated by the preparation is waited for, not allocated twice).
+ * checkpoint's buffers as staging. A checkpoint asked for meanwhile (JMX, the CLI, the interval) waits for the
+ * preparation before the gate closes, so the steps are held for the copy only. One whose step is part of its meaning
+ * (an {@code every} checkpoint, taken at its multiple; a held checkpoint, whose steps are held already) is taken at
+ * once: it uses what is ready and allocates the rest itself, as without preparation (a slot being allocated by the
+ * preparation is waited for, not allocated twice).
  *
  * <h2>Held checkpoints</h2>
  * On pause, stop and exit the caller already holds every step thread; {@link #checkpointHeld} waits for a write in
@@ -56,6 +58,9 @@ public final class Checkpointer {
     private final GpuReleaseOnPause gpuRelease;
     private final ExecutorService writerThread = Executors.newSingleThreadExecutor(daemon("pauser-writer"));
     private final TrainerRestorer restorer;
+    /** Done when every preparation asked for so far is done; never completes exceptionally. Guarded by itself. */
+    private final Object preparing = new Object();
+    private CompletableFuture<Void> prepared = CompletableFuture.completedFuture(null);
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(daemon("pauser-timer"));
     private final CheckpointStatus status = new CheckpointStatus();
     private final CheckpointCapture capture;
@@ -65,6 +70,10 @@ public final class Checkpointer {
     // Coordination, guarded by this.
     private CompletableFuture<CheckpointResult> next;
     private String nextReason;
+    /** The next capture serves a request whose step is part of its meaning ({@code every}): it must not wait. */
+    private boolean nextAtItsStep;
+    /** A capture waits for the background preparation; it is scheduled when that is done. */
+    private boolean waitingForPreparation;
     private boolean captureScheduled;
     private boolean writeInFlight;
     /** Read lock-free by the gate's control thread (under the gate's lock): never take this object's lock there. */
@@ -114,7 +123,7 @@ public final class Checkpointer {
             return;
         }
         Gate.setStepAlarm((fromStep / n + 1) * n, reached -> {
-            request("every " + n + " steps");
+            request("every " + n + " steps", true);
             arm(reached);
         });
     }
@@ -193,10 +202,19 @@ public final class Checkpointer {
      * the thread registering the trainer (a training thread before its first step, or a constructing thread).
      */
     void prepare(RegisteredTrainer r) {
-        try {
-            writerThread.execute(() -> prepareNow(r));
-        } catch (Throwable e) {
-            // no thread for it (out of memory): the first checkpoint prepares itself
+        synchronized (preparing) {
+            try {
+                prepared = prepared.thenRunAsync(() -> prepareNow(r), writerThread).exceptionally(e -> null);
+            } catch (Throwable e) {
+                // no memory for it: the first checkpoint prepares itself
+            }
+        }
+    }
+
+    /** The preparations asked for so far, together. */
+    private CompletableFuture<Void> prepared() {
+        synchronized (preparing) {
+            return prepared;
         }
     }
 
@@ -237,7 +255,15 @@ public final class Checkpointer {
      * Asks for a checkpoint at the next safe point; returns at once. The future completes when it is durable (or
      * failed, or found unnecessary).
      */
-    public synchronized CompletableFuture<CheckpointResult> request(String reason) {
+    public CompletableFuture<CheckpointResult> request(String reason) {
+        return request(reason, false);
+    }
+
+    /**
+     * As {@link #request(String)}; {@code atItsStep}: the step it is taken at is part of its meaning (an {@code every}
+     * checkpoint), so it is not delayed for the background preparation.
+     */
+    synchronized CompletableFuture<CheckpointResult> request(String reason, boolean atItsStep) {
         if (disabled) {
             return CompletableFuture.completedFuture(
                     CheckpointResult.failed(Gate.steps(), "checkpoints are disabled after a fatal error"));
@@ -246,6 +272,7 @@ public final class Checkpointer {
             next = new CompletableFuture<>();
             nextReason = reason;
         }
+        nextAtItsStep |= atItsStep;
         CompletableFuture<CheckpointResult> f = next;
         scheduleIfIdle();
         return f;
@@ -254,8 +281,25 @@ public final class Checkpointer {
     /** Call holding this. */
     private void scheduleIfIdle() {
         if (next != null && !writeInFlight && !captureScheduled) {
-            captureScheduled = true;
-            Gate.atSafePoint(this::captureAtSafePoint);
+            CompletableFuture<Void> ready = prepared();
+            if (nextAtItsStep || ready.isDone()) {
+                captureScheduled = true;
+                Gate.atSafePoint(this::captureAtSafePoint);
+            } else if (!waitingForPreparation) {
+                // the gate closes once the preparation is done, so the steps are held for the copy only; an every-N
+                // request arriving meanwhile schedules at once (request calls this again)
+                waitingForPreparation = true;
+                ready.whenComplete((v, e) -> {
+                    synchronized (this) {
+                        waitingForPreparation = false;
+                        try {
+                            scheduleIfIdle();
+                        } catch (Throwable t) {
+                            captureScheduled = false; // retried by the next request
+                        }
+                    }
+                });
+            }
         }
     }
 
@@ -270,6 +314,7 @@ public final class Checkpointer {
             f = next;
             reason = nextReason;
             next = null;
+            nextAtItsStep = false;
             if (f == null) {
                 return;
             }
