@@ -1,63 +1,112 @@
 package dev.pauser.bench;
 
+import dev.pauser.bench.report.Figure;
+import dev.pauser.bench.report.Figures;
+import dev.pauser.bench.report.Target;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import javax.management.AttributeNotFoundException;
 import javax.management.MBeanServerConnection;
 import javax.management.ObjectName;
 import javax.management.remote.JMXConnector;
 
 /**
- * Checkpoint cost, whole run: a child JVM under the agent holds {@code --mb} MiB of {@code @TrainState}; the harness asks
- * it for {@code --runs} checkpoints over JMX and prints, next to references measured in this same run on this same
- * machine and directory:
- * <ul>
- * <li>how long training was held (the capture into staging) vs {@code System.arraycopy} of the same bytes;</li>
- * <li>how long until the checkpoint was durable vs a raw {@code FileChannel} write + {@code force} of the same bytes.</li>
- * </ul>
- * Usage (after {@code mvn -B -q package -DskipTests}, from the repository root):
- * <pre>java -cp bench/target/classes:runtime/target/classes dev.pauser.bench.CheckpointBench [--mb 512] [--runs 5]
- *     [--dir /tmp/pauser-bench] [--agent agent/target/pauser.jar] [--async true]</pre>
+ * The checkpoint stall, asynchronous checkpoints: how long training was held per checkpoint of a {@code float[]}
+ * {@code @TrainState} ({@link BigStateTrainer}), the first checkpoint of each JVM apart from the later ones, next to
+ * {@code System.arraycopy} of the same bytes measured in this same run: in a JVM of its own right before each trainer
+ * JVM (so its memory is free again when the trainer runs), as many copies as that trainer takes checkpoints.
+ *
+ * <p>Each size runs {@code --jvms} fresh child JVMs under the agent; each is asked over JMX for one checkpoint (its
+ * first: one sample of the "first" row) and then {@code --later} more (samples of the "later" row). The stall is the
+ * agent's {@code LastCheckpointStallMicros} (or {@code LastCheckpointStallMillis} from an agent without it). The time
+ * until each checkpoint is durable is printed, not recorded (the write-throughput figure has its own harness).
+ * A state above {@value #MAX_FIELD_MB} MiB is split evenly over several {@code float[]} fields of at most that size
+ * (the row says so), since one tensor of a checkpoint holds less than 2 GiB.
+ *
+ * <p>Usage, from the repository root: {@code CheckpointBench [--sizes 1,100,1024,4096] [--jvms 5] [--later 3]
+ * [--dir /tmp/pauser-bench] [--agent agent/target/pauser.jar] [--smoke]}.
  */
 public final class CheckpointBench {
+    static final String FIGURE = "checkpoint stall, async";
+    /** Above this a state is split over several fields. */
+    static final int MAX_FIELD_MB = 2000;
+
     public static void main(String[] args) throws Exception {
-        int mb = 512;
-        int runs = 5;
-        Path dir = Paths.get(System.getProperty("java.io.tmpdir"), "pauser-bench");
+        int[] sizes = {1, 100, 1024, 4096};
+        int jvms = 5;
+        int later = 3;
+        Path dir = Paths.get(System.getProperty("java.io.tmpdir"), "pauser-bench-checkpoint");
         Path agent = Paths.get("agent/target/pauser.jar");
-        String async = "true";
-        for (int i = 0; i < args.length; i += 2) {
+        for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
-                case "--mb": mb = Integer.parseInt(args[i + 1]); break;
-                case "--runs": runs = Integer.parseInt(args[i + 1]); break;
-                case "--dir": dir = Paths.get(args[i + 1]); break;
-                case "--agent": agent = Paths.get(args[i + 1]); break;
-                case "--async": async = args[i + 1]; break;
-                default: throw new IllegalArgumentException("unknown option " + args[i]);
+                case "--sizes" -> sizes = Arrays.stream(value(args, ++i).split(",")).mapToInt(Integer::parseInt).toArray();
+                case "--jvms" -> jvms = Integer.parseInt(value(args, ++i));
+                case "--later" -> later = Integer.parseInt(value(args, ++i));
+                case "--dir" -> dir = Paths.get(value(args, ++i));
+                case "--agent" -> agent = Paths.get(value(args, ++i));
+                case "--smoke" -> {
+                    sizes = new int[] {1};
+                    jvms = 1;
+                    later = 1;
+                }
+                default -> throw new IllegalArgumentException("unknown option " + args[i] + "; options: --sizes MB,MB, "
+                        + "--jvms N, --later N, --dir DIR, --agent JAR, --smoke");
             }
         }
-        long bytes = (long) mb << 20;
         Files.createDirectories(dir);
-        double copyGBs = arraycopyGBs(bytes);
-        double rawMBs = rawWriteMBs(dir.resolve("raw.bin"), bytes);
+        for (int mb : sizes) {
+            double[] copy = new double[jvms * (1 + later)];
+            double[] first = new double[jvms];
+            double[] next = new double[jvms * later];
+            for (int j = 0; j < jvms; j++) {
+                // the reference right before each trainer, as many copies as it takes checkpoints: on a busy machine
+                // both then meet the same moments of load
+                System.arraycopy(arraycopyMillis(mb, 1 + later), 0, copy, j * (1 + later), 1 + later);
+                double[] stalls = childStalls(mb, 1 + later, dir, agent);
+                first[j] = stalls[0];
+                System.arraycopy(stalls, 1, next, j * later, later);
+            }
+            String state = mb + " MB" + (fields(mb) > 1 ? " (" + fields(mb) + " float[] fields of " + mb / fields(mb)
+                    + " MB)" : "");
+            Target target = Target.ratioAtMost(1.25, "≤ 1.25 × System.arraycopy");
+            String reference = "System.arraycopy of the same bytes";
+            Figures.record(new Figure(FIGURE, state + ", first checkpoint", "ms", first, reference, copy, target));
+            if (later > 0) {
+                Figures.record(new Figure(FIGURE, state + ", later checkpoints", "ms", next, reference, copy, target));
+            }
+        }
+    }
 
+    /** How many fields hold a state of {@code mb} MiB. */
+    static int fields(int mb) {
+        return (mb + MAX_FIELD_MB - 1) / MAX_FIELD_MB;
+    }
+
+    /** {@code runs} timings of one arraycopy of {@code mb} MiB of floats, in a JVM of its own (after one warm-up copy). */
+    private static double[] arraycopyMillis(int mb, int runs) throws Exception {
+        List<String> lines = runToEnd(List.of(java(), "-Xmx" + (3L * mb + 256) + "m", "-cp", classPath(),
+                ArrayCopyReference.class.getName(), Integer.toString(mb), Integer.toString(runs)));
+        return lines.stream().filter(l -> l.startsWith("copy ")).mapToDouble(l -> Double.parseDouble(l.substring(5)))
+                .toArray();
+    }
+
+    /** The stall of each of {@code checkpoints} checkpoints of one fresh child JVM, in milliseconds. */
+    private static double[] childStalls(int mb, int checkpoints, Path dir, Path agent) throws Exception {
         Path ckptDir = dir.resolve("ckpt");
         deleteTree(ckptDir);
-        String cp = codeSource(CheckpointBench.class) + java.io.File.pathSeparator + codeSource(dev.pauser.TrainStep.class);
-        String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
-        Process child = new ProcessBuilder(java, "-Xmx" + (mb * 4 + 512) + "m",
-                "-javaagent:" + agent.toAbsolutePath() + "=dir=" + ckptDir + ",keep=2,async=" + async + ",log=warning",
-                "-cp", cp, BigStateTrainer.class.getName(), Integer.toString(mb))
+        long heapMb = mb + 512;
+        Process child = new ProcessBuilder(java(), "-Xmx" + heapMb + "m", "-XX:MaxDirectMemorySize=" + heapMb + "m",
+                "-javaagent:" + agent.toAbsolutePath() + "=dir=" + ckptDir + ",keep=1,log=warning",
+                "-cp", classPath(), BigStateTrainer.class.getName(), Integer.toString(mb),
+                Integer.toString(fields(mb)))
                 .redirectErrorStream(true).start();
         try {
             BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
@@ -65,82 +114,81 @@ public final class CheckpointBench {
             while ((line = out.readLine()) != null && !line.equals("ready")) {
                 System.out.println("child: " + line);
             }
-            List<long[]> samples = new ArrayList<>();
+            if (line == null) {
+                throw new IllegalStateException("the trainer of " + mb + " MB exited before it was ready");
+            }
+            double[] stalls = new double[checkpoints];
             try (JMXConnector c = LocalJmx.connect(child.pid())) {
                 MBeanServerConnection jmx = c.getMBeanServerConnection();
                 ObjectName pauser = new ObjectName("dev.pauser:type=Pauser");
-                for (int r = 0; r < runs + 1; r++) {
-                    Thread.sleep(200); // let a few steps run, so each checkpoint has new state
+                for (int r = 0; r < checkpoints; r++) {
+                    waitForSteps(jmx, pauser, 3);
                     String result = (String) jmx.invoke(pauser, "checkpointAndWait", new Object[] {600_000L},
                             new String[] {"long"});
                     if (result.startsWith("checkpoint failed")) {
-                        throw new IllegalStateException(result);
+                        throw new IllegalStateException(mb + " MB: " + result);
                     }
-                    long stall = (Long) jmx.getAttribute(pauser, "LastCheckpointStallMillis");
-                    long total = (Long) jmx.getAttribute(pauser, "LastCheckpointMillis");
-                    long written = (Long) jmx.getAttribute(pauser, "LastCheckpointBytes");
-                    if (r > 0) { // the first one grows and touches the staging buffers
-                        samples.add(new long[] {stall, total, written});
-                    }
+                    stalls[r] = stallMillis(jmx, pauser);
+                    long durable = (Long) jmx.getAttribute(pauser, "LastCheckpointMillis");
+                    System.out.printf(Locale.ROOT, "%d MB, JVM %d, checkpoint %d: held training %.3f ms, durable after"
+                            + " %d ms%n", mb, child.pid(), r + 1, stalls[r], durable);
                 }
             }
-            long[] stalls = samples.stream().mapToLong(s -> s[0]).sorted().toArray();
-            long[] totals = samples.stream().mapToLong(s -> s[1]).sorted().toArray();
-            long written = samples.get(0)[2];
-            double stallMs = Math.max(stalls[stalls.length / 2], 1);
-            double totalMs = Math.max(totals[totals.length / 2], 1);
-            System.out.printf(Locale.ROOT, "state %d MiB, %d checkpoints (async=%s), medians:%n", mb, samples.size(), async);
-            System.out.printf(Locale.ROOT, "  training held    %7.0f ms  = %6.2f GB/s   | System.arraycopy same bytes: %6.2f GB/s (%.0f ms)%n",
-                    stallMs, bytes / stallMs / 1e6, copyGBs, bytes / copyGBs / 1e6);
-            System.out.printf(Locale.ROOT, "  durable          %7.0f ms  = %6.0f MB/s   | raw FileChannel write+force: %6.0f MB/s (%.0f ms)%n",
-                    totalMs, written / totalMs / 1e3, rawMBs, bytes / rawMBs / 1e3);
-            System.out.println("  held ms  " + Arrays.toString(stalls) + "   durable ms " + Arrays.toString(totals));
+            return stalls;
         } finally {
             child.destroyForcibly();
             child.waitFor();
         }
     }
 
-    private static double arraycopyGBs(long bytes) {
-        float[] a = new float[(int) (bytes / Float.BYTES)];
-        float[] b = new float[a.length];
-        Arrays.fill(a, 1f);
-        Arrays.fill(b, 2f);
-        long best = Long.MAX_VALUE;
-        for (int i = 0; i < 5; i++) {
-            long t0 = System.nanoTime();
-            System.arraycopy(a, 0, b, 0, a.length);
-            best = Math.min(best, System.nanoTime() - t0);
-        }
-        return bytes / (double) best;
-    }
-
-    private static double rawWriteMBs(Path file, long bytes) throws Exception {
-        ByteBuffer buf = ByteBuffer.allocateDirect(8 << 20);
-        while (buf.hasRemaining()) {
-            buf.put((byte) 7);
-        }
-        long best = Long.MAX_VALUE;
-        for (int i = 0; i < 3; i++) {
-            Files.deleteIfExists(file);
-            long t0 = System.nanoTime();
-            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                for (long left = bytes; left > 0; left -= buf.capacity()) {
-                    buf.clear().limit((int) Math.min(buf.capacity(), left));
-                    while (buf.hasRemaining()) {
-                        ch.write(buf);
-                    }
-                }
-                ch.force(true);
+    /** Waits until the trainer ran {@code n} more steps, so the checkpoint has new state to save. */
+    private static void waitForSteps(MBeanServerConnection jmx, ObjectName pauser, long n) throws Exception {
+        long from = (Long) jmx.getAttribute(pauser, "Step");
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        while ((Long) jmx.getAttribute(pauser, "Step") < from + n) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the trainer ran no step for two minutes");
             }
-            best = Math.min(best, System.nanoTime() - t0);
+            Thread.sleep(5);
         }
-        Files.deleteIfExists(file);
-        return bytes / (best / 1e3);
     }
 
-    private static String codeSource(Class<?> c) throws Exception {
-        return Paths.get(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+    private static double stallMillis(MBeanServerConnection jmx, ObjectName pauser) throws Exception {
+        try {
+            return (Long) jmx.getAttribute(pauser, "LastCheckpointStallMicros") / 1e3;
+        } catch (AttributeNotFoundException olderAgent) {
+            return (Long) jmx.getAttribute(pauser, "LastCheckpointStallMillis");
+        }
+    }
+
+    /** Runs a command to its end, echoing its output; fails when it fails. */
+    private static List<String> runToEnd(List<String> command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        List<String> lines = new ArrayList<>();
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = out.readLine()) != null; ) {
+                lines.add(line);
+            }
+        }
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException(String.join(" ", command) + " exited " + p.exitValue() + ": " + lines);
+        }
+        return lines;
+    }
+
+    private static String java() {
+        return Paths.get(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    private static String classPath() {
+        return System.getProperty("java.class.path");
+    }
+
+    private static String value(String[] args, int i) {
+        if (i >= args.length) {
+            throw new IllegalArgumentException(args[i - 1] + " needs a value");
+        }
+        return args[i];
     }
 
     private static void deleteTree(Path p) throws Exception {
@@ -149,6 +197,36 @@ public final class CheckpointBench {
         }
         try (var walk = Files.walk(p)) {
             walk.sorted(java.util.Comparator.reverseOrder()).forEach(q -> q.toFile().delete());
+        }
+    }
+
+    /**
+     * The reference, in a JVM of its own: {@code System.arraycopy} of {@code <mb>} MiB of floats between two touched
+     * arrays (in the same pieces as the trainer's fields), one {@code copy <ms>} line per run.
+     */
+    public static final class ArrayCopyReference {
+        public static void main(String[] args) {
+            int mb = Integer.parseInt(args[0]);
+            int runs = Integer.parseInt(args[1]);
+            int parts = fields(mb);
+            float[][] src = new float[parts][];
+            float[][] dst = new float[parts][];
+            for (int p = 0; p < parts; p++) {
+                src[p] = BigStateTrainer.floats(mb / parts);
+                dst[p] = new float[src[p].length];
+                Arrays.fill(src[p], 1f);
+                Arrays.fill(dst[p], 2f);
+            }
+            for (int r = -1; r < runs; r++) {
+                long t0 = System.nanoTime();
+                for (int p = 0; p < parts; p++) {
+                    System.arraycopy(src[p], 0, dst[p], 0, src[p].length);
+                }
+                long nanos = System.nanoTime() - t0;
+                if (r >= 0) {
+                    System.out.printf(Locale.ROOT, "copy %.4f%n", nanos / 1e6);
+                }
+            }
         }
     }
 }

@@ -24,15 +24,19 @@ final class CheckpointCapture {
         final long step;
         final List<Entry> entries;
         final Map<String, String> info;
+        /** How long the capture held the steps: from the start of the safe point's work to the end of the copy. */
         final long captureNanos;
         final String reason;
         /** What the GPU fields took: {@code none}, {@code device} or {@code host}; their bytes; the hold for their copy. */
         final DeviceStaging.Report device;
-        /** Training stays held until this snapshot is durable (async=false, and held checkpoints). */
+        /** The steps stay held until this snapshot is durable, for the write's sake (async=false). */
         boolean heldForWrite;
+        /** The JFR event spanning capture and write, begun when the capture began; null without JFR. */
+        final CheckpointEvents.CheckpointEvent event;
 
         Snapshot(long step, List<Entry> entries, Map<String, String> info, long captureNanos, String reason,
-                DeviceStaging.Report device) {
+                DeviceStaging.Report device, CheckpointEvents.CheckpointEvent event) {
+            this.event = event;
             this.step = step;
             this.entries = entries;
             this.info = info;
@@ -64,6 +68,15 @@ final class CheckpointCapture {
      * that no longer match the checkpoint resumed from); the caller fails that checkpoint only.
      */
     Snapshot capture(String reason) {
+        CheckpointEvents.CheckpointEvent event = CheckpointEvents.begin(); // first: the event covers the whole hold
+        return capture(reason, System.nanoTime(), event);
+    }
+
+    /**
+     * As {@link #capture(String)}, for a capture whose hold began at {@code heldSince} ({@link System#nanoTime}), with
+     * the JFR event begun then ({@code event}, null without JFR).
+     */
+    Snapshot capture(String reason, long heldSince, CheckpointEvents.CheckpointEvent event) {
         long step = Gate.steps();
         List<RegisteredTrainer> regs = registry.registered();
         if (regs.isEmpty() || step == status.durableStep()) {
@@ -90,7 +103,6 @@ final class CheckpointCapture {
             }
             Log.debug("reusing " + MemoryLimits.mib(taken) + " of the resumed checkpoint's buffers as capture staging");
         }
-        long t0 = System.nanoTime();
         List<Entry> entries = new ArrayList<>();
         // every registered trainer, each instance under its own entry names
         for (RegisteredTrainer r : regs) {
@@ -100,12 +112,11 @@ final class CheckpointCapture {
                 throw new IllegalStateException(e.getMessage().replace(System.lineSeparator(), " "), e);
             }
         }
-        long captureNanos = System.nanoTime() - t0;
         DeviceStaging.Report device = deviceReport(regs);
         status.deviceCaptured(device);
         Map<String, String> info = TrainerRegistry.info(regs);
         info.put("reason", reason);
-        return new Snapshot(step, entries, info, captureNanos, reason, device);
+        return new Snapshot(step, entries, info, System.nanoTime() - heldSince, reason, device, event);
     }
 
     /** The GPU fields of every trainer together: {@code host} if any went to host memory, else {@code device} if any. */

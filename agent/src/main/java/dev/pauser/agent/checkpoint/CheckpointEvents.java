@@ -13,6 +13,46 @@ final class CheckpointEvents {
     private CheckpointEvents() {
     }
 
+    /**
+     * Set once the event classes are loaded ({@link CheckpointPreparation}): loading the first one registers it with
+     * JFR, which takes long enough that a capture holding the steps must not be the one to do it.
+     */
+    private static volatile boolean loaded;
+
+    /** The event classes are loaded and initialized. */
+    static void loaded() {
+        loaded = true;
+    }
+
+    /**
+     * A checkpoint event begun now (its start time), to be committed by the thread that finishes the checkpoint; null
+     * when this runtime has no JFR, or before the event classes were loaded in the background (the thread finishing the
+     * checkpoint then records an event of its own, without the capture's start).
+     */
+    static CheckpointEvent begin() {
+        if (!loaded) {
+            return null;
+        }
+        try {
+            CheckpointEvent e = new CheckpointEvent();
+            e.begin();
+            return e;
+        } catch (LinkageError noJfr) {
+            return null;
+        }
+    }
+
+    /** A restore event begun now, committed when the restore is done; null when this runtime has no JFR. */
+    static RestoreEvent beginRestore() {
+        try {
+            RestoreEvent e = new RestoreEvent();
+            e.begin();
+            return e;
+        } catch (LinkageError noJfr) {
+            return null;
+        }
+    }
+
     @Name("dev.pauser.Checkpoint")
     @Label("Checkpoint")
     @Category("Pauser")
@@ -26,7 +66,7 @@ final class CheckpointEvents {
         long bytes;
 
         @Label("Capture Time")
-        @Description("Training threads were held for this long")
+        @Description("Training threads were held for this long for the copy into staging")
         @Timespan(Timespan.NANOSECONDS)
         long captureNanos;
 

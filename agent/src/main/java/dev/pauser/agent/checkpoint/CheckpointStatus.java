@@ -23,7 +23,7 @@ public final class CheckpointStatus {
     private volatile String lastPath = "";
     private volatile long lastBytes;
     private volatile long lastMillis;
-    private volatile long lastStallMillis;
+    private volatile long lastStallNanos;
     private volatile long lastTimeMillis = -1;
     private volatile String lastError = "";
     /** The step whose state is already durable (a resumed run starts with the checkpoint it resumed from). */
@@ -54,13 +54,13 @@ public final class CheckpointStatus {
         resumedCrcs = crcs;
     }
 
-    /** A checkpoint is durable: it took {@code millis} in all and held training {@code stallMillis}. */
-    void committed(CheckpointStore.CommitResult c, long millis, long stallMillis) {
+    /** A checkpoint is durable: it took {@code millis} in all and held training {@code stallNanos}. */
+    void committed(CheckpointStore.CommitResult c, long millis, long stallNanos) {
         lastStep = c.step();
         lastPath = c.dir().toString();
         lastBytes = c.bytes();
         lastMillis = millis;
-        lastStallMillis = stallMillis;
+        lastStallNanos = stallNanos;
         lastTimeMillis = System.currentTimeMillis();
         lastError = "";
         durableStep = c.step();
@@ -138,8 +138,14 @@ public final class CheckpointStatus {
         return lastMillis;
     }
 
+    /** How long the newest checkpoint of this run held the training threads, in whole milliseconds (rounded down). */
     public long lastStallMillis() {
-        return lastStallMillis;
+        return java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(lastStallNanos);
+    }
+
+    /** {@link #lastStallMillis} in microseconds (rounded down). */
+    public long lastStallMicros() {
+        return java.util.concurrent.TimeUnit.NANOSECONDS.toMicros(lastStallNanos);
     }
 
     public long lastTimeMillis() {

@@ -90,6 +90,7 @@ public final class CheckpointWiring {
         Checkpointer checkpointer = new Checkpointer(store, registry, restorer, s.async(), s.checkpointOnPause(),
                 s.releaseGpuOnPause(), listener);
         holder[0] = checkpointer;
+        registry.onAdd(checkpointer::prepare);
         if (from != null) {
             store.protect(from.dir());
             Gate.setSteps(from.step());
@@ -321,7 +322,7 @@ public final class CheckpointWiring {
     }
 
     private static void restored(String trainer, LoadedCheckpoint from, int fields, long bytes, long nanos,
-            List<String> warnings) {
+            List<String> warnings, CheckpointEvents.RestoreEvent begun) {
         for (String w : warnings) {
             Log.warn("onMismatch=warn: " + w + "; the code's value is kept");
         }
@@ -329,7 +330,8 @@ public final class CheckpointWiring {
                 + " (step " + from.step() + ", " + bytes + " bytes of tensors, "
                 + TimeUnit.NANOSECONDS.toMillis(nanos) + " ms)");
         try {
-            CheckpointEvents.RestoreEvent e = new CheckpointEvents.RestoreEvent();
+            // begun when the restore began: the event spans it
+            CheckpointEvents.RestoreEvent e = begun != null ? begun : new CheckpointEvents.RestoreEvent();
             e.step = from.step();
             e.trainer = trainer;
             e.fields = fields;

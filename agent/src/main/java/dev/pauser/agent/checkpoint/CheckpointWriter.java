@@ -49,9 +49,9 @@ final class CheckpointWriter {
         try {
             CheckpointStore.CommitResult c = store.commit(snap.step, snap.info, snap.entries);
             long millis = TimeUnit.NANOSECONDS.toMillis(snap.captureNanos + c.nanos());
-            // async: training waited for the copy only; otherwise (and for held checkpoints) for the write too
-            status.committed(c, millis,
-                    TimeUnit.NANOSECONDS.toMillis(snap.captureNanos + (snap.heldForWrite ? c.nanos() : 0)));
+            // Training waited for the copy, and with async=false for the write too. A held checkpoint (pause, stop,
+            // exit) holds the steps for the copy only: they are held by the pause or the stop itself meanwhile.
+            status.committed(c, millis, snap.captureNanos + (snap.heldForWrite ? c.nanos() : 0));
             restorer.forgetResumeSource();
             for (String w : c.warnings()) {
                 Log.warn(w);
@@ -65,9 +65,9 @@ final class CheckpointWriter {
             listener.checkpointed(r, snap.reason);
             return r;
         } catch (CheckpointException | RuntimeException e) {
-            return fail(snap.step, snap.reason, e.getMessage());
+            return fail(snap.step, snap.reason, e.getMessage(), snap.event);
         } catch (OutOfMemoryError e) {
-            return fail(snap.step, snap.reason, outOfMemory(e, "while writing the checkpoint"));
+            return fail(snap.step, snap.reason, outOfMemory(e, "while writing the checkpoint"), snap.event);
         } finally {
             ticker.cancel(false);
             progress.done();
@@ -104,12 +104,17 @@ final class CheckpointWriter {
 
     /** Reports the checkpoint of {@code step} failed with {@code message}; the earlier checkpoints stand. */
     CheckpointResult fail(long step, String reason, String message) {
+        return fail(step, reason, message, null);
+    }
+
+    /** As {@link #fail(long, String, String)}, closing {@code begun} (the event of the failed capture) if not null. */
+    private CheckpointResult fail(long step, String reason, String message, CheckpointEvents.CheckpointEvent begun) {
         String line = message == null ? "unknown error" : message.replace(System.lineSeparator(), " ");
         status.failed(line);
         Log.error("checkpoint (" + reason + ") failed: " + line + "; training goes on, earlier checkpoints are kept");
         CheckpointResult r = CheckpointResult.failed(step, line);
         try {
-            CheckpointEvents.CheckpointEvent e = new CheckpointEvents.CheckpointEvent();
+            CheckpointEvents.CheckpointEvent e = begun != null ? begun : new CheckpointEvents.CheckpointEvent();
             e.step = step;
             e.reason = reason;
             e.error = line;
@@ -144,7 +149,8 @@ final class CheckpointWriter {
 
     private static void event(CheckpointCapture.Snapshot snap, long bytes, long writeNanos, String path, String error) {
         try {
-            CheckpointEvents.CheckpointEvent e = new CheckpointEvents.CheckpointEvent();
+            // begun when the capture began, ended now: the event spans the capture and the durable write
+            CheckpointEvents.CheckpointEvent e = snap.event != null ? snap.event : new CheckpointEvents.CheckpointEvent();
             e.step = snap.step;
             e.bytes = bytes;
             e.captureNanos = snap.captureNanos;

@@ -1,10 +1,13 @@
 package dev.pauser.agent.checkpoint;
 
 import dev.pauser.agent.log.Log;
+import dev.pauser.agent.state.StateCapture;
 import dev.pauser.agent.store.CheckpointStore;
+import dev.pauser.agent.store.MemoryLimits;
 import dev.pauser.gate.Gate;
 import dev.pauser.gate.PauseHook;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -26,6 +29,17 @@ import java.util.concurrent.TimeUnit;
  * flight is <em>coalesced</em> — all requests made meanwhile are served by one capture taken as soon as that write is
  * durable. With {@code async=false} the write happens at the safe point too, training held until it is durable.
  *
+ * <h2>Prepared in the background</h2>
+ * When a trainer registers, {@link #prepare} has the writer thread get the first capture ready, off the training
+ * thread: the staging buffers sized from the trainer's tensor fields (allocated, so touched), the classes of the capture
+ * and write paths (loaded and initialized), the copy threads and the writer thread itself (started). It allocates only
+ * what the direct memory limit leaves room for, and nothing for a resumed run, whose first capture takes the loaded
+ * checkpoint's buffers as staging. A checkpoint asked for meanwhile (JMX, the CLI, the interval) waits for the
+ * preparation before the gate closes, so the steps are held for the copy only. One whose step is part of its meaning
+ * (an {@code every} checkpoint, taken at its multiple; a held checkpoint, whose steps are held already) is taken at
+ * once: it uses what is ready and allocates the rest itself, as without preparation (a slot being allocated by the
+ * preparation is waited for, not allocated twice).
+ *
  * <h2>Held checkpoints</h2>
  * On pause, stop and exit the caller already holds every step thread; {@link #checkpointHeld} waits for a write in
  * flight, captures and writes synchronously, so pause and stop report the checkpoint done only once it is durable.
@@ -43,6 +57,10 @@ public final class Checkpointer {
     /** Null unless {@code releaseGpuOnPause}. */
     private final GpuReleaseOnPause gpuRelease;
     private final ExecutorService writerThread = Executors.newSingleThreadExecutor(daemon("pauser-writer"));
+    private final TrainerRestorer restorer;
+    /** Done when every preparation asked for so far is done; never completes exceptionally. Guarded by itself. */
+    private final Object preparing = new Object();
+    private CompletableFuture<Void> prepared = CompletableFuture.completedFuture(null);
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(daemon("pauser-timer"));
     private final CheckpointStatus status = new CheckpointStatus();
     private final CheckpointCapture capture;
@@ -52,6 +70,10 @@ public final class Checkpointer {
     // Coordination, guarded by this.
     private CompletableFuture<CheckpointResult> next;
     private String nextReason;
+    /** The next capture serves a request whose step is part of its meaning ({@code every}): it must not wait. */
+    private boolean nextAtItsStep;
+    /** A capture waits for the background preparation; it is scheduled when that is done. */
+    private boolean waitingForPreparation;
     private boolean captureScheduled;
     private boolean writeInFlight;
     /** Read lock-free by the gate's control thread (under the gate's lock): never take this object's lock there. */
@@ -60,6 +82,7 @@ public final class Checkpointer {
     Checkpointer(CheckpointStore store, TrainerRegistry registry, TrainerRestorer restorer, boolean async,
             boolean checkpointOnPause, boolean releaseGpuOnPause, Listener listener) {
         this.registry = registry;
+        this.restorer = restorer;
         this.async = async;
         this.checkpointOnPause = checkpointOnPause;
         this.gpuRelease = releaseGpuOnPause ? new GpuReleaseOnPause(registry) : null;
@@ -100,7 +123,7 @@ public final class Checkpointer {
             return;
         }
         Gate.setStepAlarm((fromStep / n + 1) * n, reached -> {
-            request("every " + n + " steps");
+            request("every " + n + " steps", true);
             arm(reached);
         });
     }
@@ -172,13 +195,75 @@ public final class Checkpointer {
         disabled = true;
     }
 
+    // ------------------------------------------------------------------------------------------- preparation
+
+    /**
+     * Gets the first capture of {@code r} ready in the background (see the class comment); returns at once. Called on
+     * the thread registering the trainer (a training thread before its first step, or a constructing thread).
+     */
+    void prepare(RegisteredTrainer r) {
+        synchronized (preparing) {
+            try {
+                prepared = prepared.thenRunAsync(() -> prepareNow(r), writerThread).exceptionally(e -> null);
+            } catch (Throwable e) {
+                // no memory for it: the first checkpoint prepares itself
+            }
+        }
+    }
+
+    /** The preparations asked for so far, together. */
+    private CompletableFuture<Void> prepared() {
+        synchronized (preparing) {
+            return prepared;
+        }
+    }
+
+    /** Runs on "pauser-writer". Whatever fails here only leaves more to do at the first capture. */
+    private void prepareNow(RegisteredTrainer r) {
+        try {
+            // the staging first: it is the largest part of a first capture
+            long t0 = System.nanoTime();
+            long staged = 0;
+            // a resumed run's first capture adopts the loaded checkpoint's buffers as staging
+            if (!disabled && !restorer.resuming()) {
+                Map<String, Long> sizes = r.capture.stagingSizes(r.self);
+                long missing = r.capture.stagingMissing(sizes);
+                long available = MemoryLimits.availableDirect();
+                if (missing > available) {
+                    Log.info("not preparing " + MemoryLimits.mib(missing) + " of capture staging for " + r.id
+                            + " ahead: " + MemoryLimits.mib(available) + " of direct buffer memory is free; the first "
+                            + "checkpoint allocates it while the steps are held");
+                } else {
+                    r.capture.prepareStaging(sizes);
+                    staged = missing;
+                }
+            }
+            StateCapture.startCopyThreads();
+            r.capture.prepareJsonWriters();
+            CheckpointPreparation.loadCaptureAndWriteClasses();
+            Log.debug("prepared the first checkpoint of " + r.id + " in "
+                    + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) + " ms: " + MemoryLimits.mib(staged)
+                    + " of capture staging");
+        } catch (Throwable e) {
+            Log.debug("preparing the first checkpoint of " + r.id + " failed (" + e + "); it prepares itself");
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------- requests
 
     /**
      * Asks for a checkpoint at the next safe point; returns at once. The future completes when it is durable (or
      * failed, or found unnecessary).
      */
-    public synchronized CompletableFuture<CheckpointResult> request(String reason) {
+    public CompletableFuture<CheckpointResult> request(String reason) {
+        return request(reason, false);
+    }
+
+    /**
+     * As {@link #request(String)}; {@code atItsStep}: the step it is taken at is part of its meaning (an {@code every}
+     * checkpoint), so it is not delayed for the background preparation.
+     */
+    synchronized CompletableFuture<CheckpointResult> request(String reason, boolean atItsStep) {
         if (disabled) {
             return CompletableFuture.completedFuture(
                     CheckpointResult.failed(Gate.steps(), "checkpoints are disabled after a fatal error"));
@@ -187,6 +272,7 @@ public final class Checkpointer {
             next = new CompletableFuture<>();
             nextReason = reason;
         }
+        nextAtItsStep |= atItsStep;
         CompletableFuture<CheckpointResult> f = next;
         scheduleIfIdle();
         return f;
@@ -195,13 +281,32 @@ public final class Checkpointer {
     /** Call holding this. */
     private void scheduleIfIdle() {
         if (next != null && !writeInFlight && !captureScheduled) {
-            captureScheduled = true;
-            Gate.atSafePoint(this::captureAtSafePoint);
+            CompletableFuture<Void> ready = prepared();
+            if (nextAtItsStep || ready.isDone()) {
+                captureScheduled = true;
+                Gate.atSafePoint(this::captureAtSafePoint);
+            } else if (!waitingForPreparation) {
+                // the gate closes once the preparation is done, so the steps are held for the copy only; an every-N
+                // request arriving meanwhile schedules at once (request calls this again)
+                waitingForPreparation = true;
+                ready.whenComplete((v, e) -> {
+                    synchronized (this) {
+                        waitingForPreparation = false;
+                        try {
+                            scheduleIfIdle();
+                        } catch (Throwable t) {
+                            captureScheduled = false; // retried by the next request
+                        }
+                    }
+                });
+            }
         }
     }
 
     /** Runs on the gate's control thread with every step thread held. */
     private void captureAtSafePoint() {
+        CheckpointEvents.CheckpointEvent event = CheckpointEvents.begin(); // first: the event covers the whole hold
+        long heldSince = System.nanoTime();
         CompletableFuture<CheckpointResult> f;
         String reason;
         synchronized (this) {
@@ -209,6 +314,7 @@ public final class Checkpointer {
             f = next;
             reason = nextReason;
             next = null;
+            nextAtItsStep = false;
             if (f == null) {
                 return;
             }
@@ -218,7 +324,7 @@ public final class Checkpointer {
         // the future completed in every case, else no checkpoint would run again and stop and exit would wait forever.
         CheckpointCapture.Snapshot snap;
         try {
-            snap = capture.capture(reason);
+            snap = capture.capture(reason, heldSince, event);
         } catch (Throwable e) {
             finish(f, writer.failSafely(Gate.steps(), reason, e, "while capturing the state"));
             return;
@@ -289,9 +395,6 @@ public final class Checkpointer {
                 // writing would only add an identical checkpoint under a new step number at every restart.
                 Log.debug("state identical to the checkpoint resumed from; nothing written at " + reason);
                 snap = null;
-            }
-            if (snap != null) {
-                snap.heldForWrite = true;
             }
             finish(f, snap == null ? status.unchanged() : writer.writeSafely(snap));
         } catch (Throwable e) {

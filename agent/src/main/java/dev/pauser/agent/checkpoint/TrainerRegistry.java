@@ -29,6 +29,13 @@ final class TrainerRegistry {
     private final Map<TrainerId, RegisteredTrainer> byId = new LinkedHashMap<>();
     private final Map<String, TrainerId> entryOwners = new HashMap<>();
     private volatile boolean anyState;
+    /** Told of each trainer added, on the registering thread, under this lock: must return at once. */
+    private volatile java.util.function.Consumer<RegisteredTrainer> onAdd = r -> { };
+
+    /** Tells {@code listener} of every trainer added from now on (the checkpoint preparation). */
+    void onAdd(java.util.function.Consumer<RegisteredTrainer> listener) {
+        onAdd = listener;
+    }
 
     /**
      * Null, or the fatal message when a field of the trainer would be stored under an entry name another registered
@@ -60,6 +67,7 @@ final class TrainerRegistry {
         byKey.put(r.key(), r);
         anyState = true;
         Log.debug("checkpointing " + fields.size() + " @TrainState fields of " + r.id);
+        onAdd.accept(r);
     }
 
     /** {@code key} (a trainer object, or a class with static state) is registered. */

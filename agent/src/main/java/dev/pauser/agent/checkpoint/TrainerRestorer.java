@@ -35,8 +35,10 @@ final class TrainerRestorer {
         /**
          * @param fields the fields written (in onMismatch=warn, those skipped don't count)
          * @param bytes  the tensor bytes of those fields
+         * @param event  the JFR event begun when the restore began, to commit; null without JFR
          */
-        void restored(String trainer, LoadedCheckpoint from, int fields, long bytes, long nanos, List<String> warnings);
+        void restored(String trainer, LoadedCheckpoint from, int fields, long bytes, long nanos, List<String> warnings,
+                CheckpointEvents.RestoreEvent event);
     }
 
     private final TrainerRegistry registry;
@@ -112,6 +114,7 @@ final class TrainerRestorer {
             return;
         }
         long t0 = System.nanoTime();
+        CheckpointEvents.RestoreEvent event = again ? null : CheckpointEvents.beginRestore();
         StateRestore restore = new StateRestore(schema);
         List<String> mismatches;
         try {
@@ -134,7 +137,7 @@ final class TrainerRestorer {
         }
         restoredIds.add(r.id);
         restoreListener.restored(r.id.toString(), resumeFrom, restore.restoredFields(), restore.restoredBytes(),
-                System.nanoTime() - t0, mismatches);
+                System.nanoTime() - t0, mismatches, event);
     }
 
     /** A trainer the checkpoint doesn't hold: a class added since (starts fresh), or one more instance (a mismatch). */

@@ -107,8 +107,14 @@ public interface PauserMXBean {
     /** How long the last checkpoint took, capture and durable write, in milliseconds. */
     long getLastCheckpointMillis();
 
-    /** How long the last checkpoint held the training threads (the capture), in milliseconds. */
+    /**
+     * How long the last checkpoint held the training threads, in milliseconds: the copy into staging, and with
+     * async=false the write too.
+     */
     long getLastCheckpointStallMillis();
+
+    /** {@link #getLastCheckpointStallMillis()} in microseconds, for small states whose copy takes under a millisecond. */
+    long getLastCheckpointStallMicros();
 
     /**
      * When the newest checkpoint became durable, ms since the epoch: one of this run, or the one it resumed from (the

@@ -228,6 +228,11 @@ public final class PauserControl implements PauserMXBean {
     }
 
     @Override
+    public long getLastCheckpointStallMicros() {
+        return checkpointer.status().lastStallMicros();
+    }
+
+    @Override
     public long getLastCheckpointTimeMillis() {
         return checkpointer.status().lastTimeMillis();
     }

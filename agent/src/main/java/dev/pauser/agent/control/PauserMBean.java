@@ -68,8 +68,8 @@ public final class PauserMBean extends StandardEmitterMBean implements GateListe
             "LastCheckpointMillis", "How long the newest checkpoint took, capture and durable write, in milliseconds; "
                     + "0 until this run writes one",
             "LastCheckpointStallMillis", "How long the newest checkpoint held the training threads (the copy into "
-                    + "staging; with async=false, on pause and on stop also the write), in milliseconds; 0 until this "
-                    + "run writes one",
+                    + "staging; with async=false also the write), in milliseconds; 0 until this run writes one",
+            "LastCheckpointStallMicros", "LastCheckpointStallMillis in microseconds",
             "LastError", "The last checkpoint error (full disk, a field that can't be captured); empty after a success",
             "DeviceStaging", "Where the last snapshot's GPU fields were copied while training was held: device (a "
                     + "shadow copy on the GPU, streamed to disk afterwards), host (pinned host memory), none (no GPU "

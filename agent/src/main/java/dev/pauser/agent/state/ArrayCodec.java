@@ -105,7 +105,7 @@ final class ArrayCodec implements Codec {
 
     private static void copyOut(Object array, int rank, ByteBuffer dst) {
         if (rank == 1) {
-            Tensors.put(dst, array);
+            ParallelCopy.put(dst, array);
         } else {
             for (Object row : (Object[]) array) {
                 copyOut(row, rank - 1, dst);

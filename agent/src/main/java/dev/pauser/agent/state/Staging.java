@@ -11,7 +11,9 @@ import java.util.function.Function;
 /**
  * The reusable host staging set: one direct, page-aligned, little-endian buffer per tensor key, kept across checkpoints
  * and grown only when a value got bigger. {@link ByteBuffer#allocateDirect} zero-fills new memory, which touches every
- * page, so the first capture into a fresh slot doesn't pay page faults while the steps are held. Not thread-safe.
+ * page, so the first capture into a fresh slot doesn't pay page faults while the steps are held. Its methods are
+ * synchronized: the checkpoint preparation grows the slots in the background ({@link #prepare}) while a capture may
+ * begin; the buffers handed out are used by one capture at a time.
  */
 final class Staging {
     static final int ALIGN = 4096;
@@ -51,7 +53,7 @@ final class Staging {
     }
 
     /** A buffer with position 0 and limit {@code bytes}, little-endian, for the key; reused when big enough. */
-    ByteBuffer slot(String key, long bytes) {
+    synchronized ByteBuffer slot(String key, long bytes) {
         if (bytes > MAX_BYTES) {
             throw new IllegalStateException("'" + key + "' holds " + bytes + " bytes; one tensor can hold at most "
                     + MAX_BYTES + " (split it into several fields)");
@@ -76,7 +78,7 @@ final class Staging {
      * checkpoint's tensor buffer after the restore), so the first capture after a resume needs no new direct memory.
      * Returns whether it was taken; the caller must not use the buffer afterwards.
      */
-    boolean adopt(String key, ByteBuffer buffer) {
+    synchronized boolean adopt(String key, ByteBuffer buffer) {
         if (slots.containsKey(key) || !buffer.isDirect() || buffer.isReadOnly() || buffer.capacity() < ALIGN
                 || buffer.alignmentOffset(0, ALIGN) != 0) {
             return false;
@@ -87,8 +89,34 @@ final class Staging {
         return true;
     }
 
+    /**
+     * Bytes that {@link #prepare} would allocate for these keys and sizes: those of slots that don't exist or are too
+     * small, as page-aligned capacities; sizes a slot can't hold are left out (their capture fails, naming them).
+     */
+    synchronized long missingBytes(Map<String, Long> sizes) {
+        long missing = 0;
+        for (Map.Entry<String, Long> e : sizes.entrySet()) {
+            long bytes = e.getValue();
+            ByteBuffer b = slots.get(e.getKey());
+            if (bytes >= 0 && bytes <= MAX_BYTES && (b == null || b.capacity() < bytes)) {
+                missing += Math.max(ALIGN, (bytes + ALIGN - 1) / ALIGN * ALIGN);
+            }
+        }
+        return missing;
+    }
+
+    /** Allocates (and so touches) the slots of {@link #missingBytes} ahead of the first capture. */
+    void prepare(Map<String, Long> sizes) {
+        for (Map.Entry<String, Long> e : sizes.entrySet()) {
+            long bytes = e.getValue();
+            if (bytes >= 0 && bytes <= MAX_BYTES) {
+                slot(e.getKey(), bytes);
+            }
+        }
+    }
+
     /** Bytes held by all slots. */
-    long totalBytes() {
+    synchronized long totalBytes() {
         return totalBytes;
     }
 }

@@ -6,7 +6,9 @@ import dev.pauser.agent.device.DeviceStaging;
 import dev.pauser.agent.store.Entry;
 import dev.pauser.agent.store.JsonEntry;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 
 /**
@@ -18,7 +20,9 @@ import java.util.function.Function;
  * (one per tensor key, grown when a value grows, never shrunk); the returned {@link dev.pauser.agent.store.TensorEntry
  * TensorEntries} are views of those buffers, valid until the next {@link #capture} call: the writer must be done with
  * them first (one staging set, so a new capture waits for, or is coalesced with, the write in flight). JSON values are
- * serialized here, so later changes to the fields don't leak into the checkpoint. GPU fields are copied by the
+ * serialized here, so later changes to the fields don't leak into the checkpoint. Large arrays are copied over several
+ * threads ({@code pauser-capture-N}, see {@link ParallelCopy}); the staging can be allocated ahead, in the background
+ * ({@link #prepareStaging}). GPU fields are copied by the
  * staging's {@link DeviceStaging} (a shadow on the device, streamed when the checkpoint is written, or pinned host
  * memory); {@link #deviceReport} says which. Not thread-safe: one capture at a time.
  */
@@ -127,6 +131,85 @@ public final class StateCapture {
             }
         }
         return taken;
+    }
+
+    /**
+     * The staging bytes, by tensor key, that the trainer's copied tensor fields (arrays and NIO buffers) need with their
+     * current values; read from any thread while training runs, so a value being replaced may be missed (its slot is
+     * then grown at the capture, as without preparation).
+     */
+    public Map<String, Long> stagingSizes(Object trainer) {
+        Map<String, Long> sizes = new LinkedHashMap<>();
+        for (StateField f : schema.fields()) {
+            if (!(f.codec instanceof ArrayCodec || f.codec instanceof BufferCodec)) {
+                continue;
+            }
+            try {
+                Object value = f.get(f.owner(trainer));
+                long bytes = value == null ? -1 : f.codec.bytes(f, value);
+                if (bytes >= 0) {
+                    sizes.put(f.key(), bytes);
+                }
+            } catch (Exception | LinkageError e) {
+                // unreadable now: the capture reads it at the safe point and names the problem there
+            }
+        }
+        return sizes;
+    }
+
+    /** Direct memory {@link #prepareStaging} would allocate for {@code sizes}. Any thread. */
+    public long stagingMissing(Map<String, Long> sizes) {
+        return staging.missingBytes(sizes);
+    }
+
+    /**
+     * Allocates and touches the staging buffers for {@code sizes} ahead of the first capture, and starts the threads
+     * that copy large arrays; runs in the background (the checkpoint preparation on "pauser-writer").
+     */
+    public void prepareStaging(Map<String, Long> sizes) {
+        ParallelCopy.start();
+        staging.prepare(sizes);
+    }
+
+    /**
+     * Runs the capture's bulk copies and JSON encoding once on throwaway values, so that the first capture finds their
+     * classes loaded and initialized. Any thread; touches no state.
+     */
+    public static void warmUp() {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocateDirect(64).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (Object a : new Object[] {new float[2], new double[2], new long[2], new int[2], new short[2], new char[2],
+            new byte[2], new boolean[2]}) {
+            b.clear();
+            Tensors.put(b, a);
+        }
+        try {
+            Json.MAPPER.writerFor(Json.javaType(Object[].class))
+                    .writeValueAsString(new Object[] {0L, 0.5d, "", true, java.util.List.of(1), java.util.Map.of()});
+        } catch (Exception e) {
+            // loads the same classes whether or not it succeeds
+        }
+    }
+
+    /**
+     * Builds the JSON writers of the trainer's JSON fields (Jackson finds and caches each type's serializer when its
+     * writer is made), so the first capture doesn't do it while the steps are held. Reads the field types only; any
+     * thread.
+     */
+    public void prepareJsonWriters() {
+        for (StateField f : schema.fields()) {
+            if (f.codec instanceof ScalarCodec || f.codec instanceof JacksonCodec) {
+                try {
+                    Json.MAPPER.writerFor(Json.javaType(f.field().getGenericType()));
+                } catch (RuntimeException | LinkageError e) {
+                    // the capture meets the same problem and names the field
+                }
+            }
+        }
+    }
+
+    /** Starts the threads that copy large arrays into staging. Any thread. */
+    public static void startCopyThreads() {
+        ParallelCopy.start();
     }
 
     /** Bytes held by the staging buffers. */

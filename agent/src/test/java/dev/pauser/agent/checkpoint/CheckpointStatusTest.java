@@ -51,13 +51,14 @@ class CheckpointStatusTest {
             status.failed("disk full");
             assertEquals("disk full", status.lastError());
             CheckpointStore.CommitResult second = store.commit(9, Map.of(), state(9, "0.5"));
-            status.committed(second, 40, 3);
+            status.committed(second, 40, 3_456_789); // the stall in nanoseconds
             assertEquals(9, status.lastStep());
             assertEquals(9, status.durableStep());
             assertEquals(second.dir().toString(), status.lastPath());
             assertEquals(second.bytes(), status.lastBytes());
             assertEquals(40, status.lastMillis());
             assertEquals(3, status.lastStallMillis());
+            assertEquals(3_456, status.lastStallMicros());
             assertEquals("", status.lastError(), "a durable checkpoint clears the last error");
             assertFalse(status.sameAsResumed(state(7, "0.5")), "once this run committed, nothing is compared any more");
         }

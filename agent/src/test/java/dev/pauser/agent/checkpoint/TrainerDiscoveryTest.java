@@ -60,7 +60,7 @@ class TrainerDiscoveryTest {
         TrainerRegistry registry = new TrainerRegistry();
         TrainerSightings sightings = new TrainerSightings();
         TrainerRestorer restorer = new TrainerRestorer(from, onMismatch, registry, sightings, fatal::add,
-                (trainer, ckpt, fields, bytes, nanos, warnings) -> restored.add(trainer + ":" + fields));
+                (trainer, ckpt, fields, bytes, nanos, warnings, event) -> restored.add(trainer + ":" + fields));
         return new Bookkeeping(new TrainerDiscovery(registry, sightings, restorer, fatal::add), registry, restorer);
     }
 

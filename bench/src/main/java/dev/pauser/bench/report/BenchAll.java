@@ -26,6 +26,8 @@ public final class BenchAll {
     static final List<Harness> HARNESSES = List.of(
             new Harness("step", "dev.pauser.bench.StepOverheadBench", List.of("--forks", "5", "--iterations", "5")),
             new Harness("pause", "dev.pauser.bench.PauseLatencyBench", List.of("--runs", "5", "--cycles", "200")),
+            new Harness("checkpoint", "dev.pauser.bench.CheckpointBench",
+                    List.of("--sizes", "1,100,1024,4096", "--jvms", "5", "--later", "3")),
             new Harness("write", "dev.pauser.bench.WriteBench", List.of("--mb", "100,1024", "--runs", "5")),
             new Harness("byhand", "dev.pauser.bench.ByHandBench", List.of("--mb", "100", "--runs", "5")),
             new Harness("restore", "dev.pauser.bench.RestoreBench", List.of("--mb", "100,1024", "--runs", "5")),
