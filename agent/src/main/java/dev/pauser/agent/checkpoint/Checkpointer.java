@@ -1,13 +1,10 @@
 package dev.pauser.agent.checkpoint;
 
 import dev.pauser.agent.log.Log;
-import dev.pauser.agent.state.StateCapture;
 import dev.pauser.agent.store.CheckpointStore;
-import dev.pauser.agent.store.MemoryLimits;
 import dev.pauser.gate.Gate;
 import dev.pauser.gate.PauseHook;
 import java.time.Duration;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -57,10 +54,8 @@ public final class Checkpointer {
     /** Null unless {@code releaseGpuOnPause}. */
     private final GpuReleaseOnPause gpuRelease;
     private final ExecutorService writerThread = Executors.newSingleThreadExecutor(daemon("pauser-writer"));
-    private final TrainerRestorer restorer;
-    /** Done when every preparation asked for so far is done; never completes exceptionally. Guarded by itself. */
-    private final Object preparing = new Object();
-    private CompletableFuture<Void> prepared = CompletableFuture.completedFuture(null);
+    /** Gets the first capture ready on the writer thread. */
+    private final CheckpointPreparation preparation;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(daemon("pauser-timer"));
     private final CheckpointStatus status = new CheckpointStatus();
     private final CheckpointCapture capture;
@@ -82,7 +77,7 @@ public final class Checkpointer {
     Checkpointer(CheckpointStore store, TrainerRegistry registry, TrainerRestorer restorer, boolean async,
             boolean checkpointOnPause, boolean releaseGpuOnPause, Listener listener) {
         this.registry = registry;
-        this.restorer = restorer;
+        this.preparation = new CheckpointPreparation(writerThread, restorer, () -> disabled);
         this.async = async;
         this.checkpointOnPause = checkpointOnPause;
         this.gpuRelease = releaseGpuOnPause ? new GpuReleaseOnPause(registry) : null;
@@ -195,58 +190,12 @@ public final class Checkpointer {
         disabled = true;
     }
 
-    // ------------------------------------------------------------------------------------------- preparation
-
     /**
      * Gets the first capture of {@code r} ready in the background (see the class comment); returns at once. Called on
      * the thread registering the trainer (a training thread before its first step, or a constructing thread).
      */
     void prepare(RegisteredTrainer r) {
-        synchronized (preparing) {
-            try {
-                prepared = prepared.thenRunAsync(() -> prepareNow(r), writerThread).exceptionally(e -> null);
-            } catch (Throwable e) {
-                // no memory for it: the first checkpoint prepares itself
-            }
-        }
-    }
-
-    /** The preparations asked for so far, together. */
-    private CompletableFuture<Void> prepared() {
-        synchronized (preparing) {
-            return prepared;
-        }
-    }
-
-    /** Runs on "pauser-writer". Whatever fails here only leaves more to do at the first capture. */
-    private void prepareNow(RegisteredTrainer r) {
-        try {
-            // the staging first: it is the largest part of a first capture
-            long t0 = System.nanoTime();
-            long staged = 0;
-            // a resumed run's first capture adopts the loaded checkpoint's buffers as staging
-            if (!disabled && !restorer.resuming()) {
-                Map<String, Long> sizes = r.capture.stagingSizes(r.self);
-                long missing = r.capture.stagingMissing(sizes);
-                long available = MemoryLimits.availableDirect();
-                if (missing > available) {
-                    Log.info("not preparing " + MemoryLimits.mib(missing) + " of capture staging for " + r.id
-                            + " ahead: " + MemoryLimits.mib(available) + " of direct buffer memory is free; the first "
-                            + "checkpoint allocates it while the steps are held");
-                } else {
-                    r.capture.prepareStaging(sizes);
-                    staged = missing;
-                }
-            }
-            StateCapture.startCopyThreads();
-            r.capture.prepareJsonWriters();
-            CheckpointPreparation.loadCaptureAndWriteClasses();
-            Log.debug("prepared the first checkpoint of " + r.id + " in "
-                    + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) + " ms: " + MemoryLimits.mib(staged)
-                    + " of capture staging");
-        } catch (Throwable e) {
-            Log.debug("preparing the first checkpoint of " + r.id + " failed (" + e + "); it prepares itself");
-        }
+        preparation.prepare(r);
     }
 
     // ---------------------------------------------------------------------------------------------- requests
@@ -281,7 +230,7 @@ public final class Checkpointer {
     /** Call holding this. */
     private void scheduleIfIdle() {
         if (next != null && !writeInFlight && !captureScheduled) {
-            CompletableFuture<Void> ready = prepared();
+            CompletableFuture<Void> ready = preparation.ready();
             if (nextAtItsStep || ready.isDone()) {
                 captureScheduled = true;
                 Gate.atSafePoint(this::captureAtSafePoint);

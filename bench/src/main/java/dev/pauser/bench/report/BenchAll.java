@@ -31,7 +31,7 @@ public final class BenchAll {
             new Harness("write", "dev.pauser.bench.WriteBench", List.of("--mb", "100,1024", "--runs", "5")),
             new Harness("byhand", "dev.pauser.bench.ByHandBench", List.of("--mb", "100", "--runs", "5")),
             new Harness("restore", "dev.pauser.bench.RestoreBench", List.of("--mb", "100,1024", "--runs", "5")),
-            new Harness("slowdown", "dev.pauser.bench.SlowdownBench", List.of("--runs", "7", "--steps", "3000")),
+            new Harness("slowdown", "dev.pauser.bench.SlowdownBench", List.of("--runs", "5", "--steps", "30000")),
             new Harness("startup", "dev.pauser.bench.StartupBench", List.of("--runs", "11"))
     );
 
