@@ -58,6 +58,10 @@ final class ResultsPage {
         for (Figure f : missed) {
             b.append("- ").append(Figures.describe(f)).append('\n');
         }
+        if (!missed.isEmpty()) {
+            b.append("\nWhy these miss on the two-core development VM, with the measurements: ")
+                    .append("[docs/REFERENCE.md, Targets that miss](../docs/REFERENCE.md#targets-that-miss).\n");
+        }
         if (!failed.isEmpty()) {
             b.append("\n## Harnesses that failed\n\n");
             for (String h : failed) {
