@@ -14,8 +14,9 @@ import java.util.function.BooleanSupplier;
  * staging buffers sized from its tensor fields (allocated, so touched), within what the direct memory limit leaves
  * room for and not for a resumed run (whose first capture adopts the loaded checkpoint's buffers); the copy threads;
  * the JSON fields' writers; and the classes the first checkpoint would otherwise load while the steps are held
- * (capture) and before it is durable (write), loaded and initialized ahead. The class list is what the first checkpoint of a trainer with tensor and JSON fields loads (seen with {@code -Xlog:class+load}); a
- * name missing here is only loaded later, at the checkpoint, as without preparation. The JFR event class is the
+ * (capture) and before it is durable (write), loaded and initialized ahead. The class list is what the first
+ * checkpoint of a trainer with tensor and JSON fields loads (seen with {@code -Xlog:class+load}); a name missing here
+ * is only loaded later, at the checkpoint, as without preparation. The JFR event class is the
  * costly one: loading it registers the event with JFR (hundreds of milliseconds on two busy cores).
  */
 final class CheckpointPreparation {
@@ -54,7 +55,9 @@ final class CheckpointPreparation {
     private final TrainerRestorer restorer;
     /** True once checkpoints are turned off: nothing is worth preparing then. */
     private final BooleanSupplier disabled;
-    /** Done when every preparation asked for so far is done; never completes exceptionally. Guarded by this. */
+    /**
+     * Completes once every preparation asked for so far has finished; never completes exceptionally. Guarded by this.
+     */
     private CompletableFuture<Void> prepared = CompletableFuture.completedFuture(null);
 
     CheckpointPreparation(ExecutorService writerThread, TrainerRestorer restorer, BooleanSupplier disabled) {
