@@ -101,7 +101,7 @@ public final class CheckpointBench {
     /** The stall of each of {@code checkpoints} checkpoints of one fresh child JVM, in milliseconds. */
     private static double[] childStalls(int mb, int checkpoints, Path dir, Path agent) throws Exception {
         Path ckptDir = dir.resolve("ckpt");
-        deleteTree(ckptDir);
+        RawFiles.deleteTree(ckptDir);
         long heapMb = mb + 512;
         Process child = new ProcessBuilder(java(), "-Xmx" + heapMb + "m", "-XX:MaxDirectMemorySize=" + heapMb + "m",
                 "-javaagent:" + agent.toAbsolutePath() + "=dir=" + ckptDir + ",keep=1,log=warning",
@@ -189,15 +189,6 @@ public final class CheckpointBench {
             throw new IllegalArgumentException(args[i - 1] + " needs a value");
         }
         return args[i];
-    }
-
-    private static void deleteTree(Path p) throws Exception {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (var walk = Files.walk(p)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).forEach(q -> q.toFile().delete());
-        }
     }
 
     /**

@@ -126,12 +126,12 @@ public final class GpuCopyBench {
                 mb, dir, runs);
         Path ckpt = dir.resolve("ckpt");
 
-        deleteTree(ckpt);
+        RawFiles.deleteTree(ckpt);
         Phase roomy = checkpoints(agent, ckpt, mb, runs, false);
         Phase restore = restore(agent, ckpt, mb);
-        deleteTree(ckpt);
+        RawFiles.deleteTree(ckpt);
         Phase crowded = checkpoints(agent, ckpt, mb, runs, true);
-        deleteTree(ckpt);
+        RawFiles.deleteTree(ckpt);
 
         System.out.println("results (medians; the agent reports whole milliseconds, so 1 ms of slack is allowed):");
         stallLine("room for a shadow copy", roomy, bytes, plain);
@@ -280,15 +280,6 @@ public final class GpuCopyBench {
         List<Long> s = new ArrayList<>(values);
         Collections.sort(s);
         return s;
-    }
-
-    private static void deleteTree(Path p) throws Exception {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (var walk = Files.walk(p)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).forEach(q -> q.toFile().delete());
-        }
     }
 
     /** A {@link GpuStateTrainer} under the agent; its output is echoed and kept; closing it kills it (kill -9). */

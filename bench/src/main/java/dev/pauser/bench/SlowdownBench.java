@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
@@ -89,9 +88,7 @@ public final class SlowdownBench {
             }
             return trainingRate(lines, steps, String.join(" ", command));
         } finally {
-            try (var walk = Files.walk(dir)) {
-                walk.sorted(Comparator.reverseOrder()).forEach(q -> q.toFile().delete());
-            }
+            RawFiles.deleteTree(dir);
         }
     }
 

@@ -68,9 +68,7 @@ public final class StartupBench {
             }
             return nanos / 1e6;
         } finally {
-            try (var walk = Files.walk(dir)) {
-                walk.sorted(java.util.Comparator.reverseOrder()).forEach(q -> q.toFile().delete());
-            }
+            RawFiles.deleteTree(dir);
         }
     }
 }
