@@ -131,12 +131,12 @@ public final class PauserControl implements PauserMXBean {
 
     @Override
     public void pause() {
-        Gate.pause();
+        PauseRequests.pause("JMX");
     }
 
     @Override
     public void resume() {
-        Gate.resume();
+        PauseRequests.resume("JMX");
     }
 
     @Override
@@ -289,7 +289,7 @@ public final class PauserControl implements PauserMXBean {
     @Override
     public String pauseAndWait(long timeoutMillis) {
         checkTimeout("pauseAndWait", timeoutMillis);
-        Gate.pause();
+        PauseRequests.pause("JMX");
         try {
             return Gate.awaitState(timeoutMillis, GateState.PAUSED, GateState.STOPPING).name();
         } catch (InterruptedException e) {
