@@ -67,7 +67,7 @@ final class JobCommits {
         } catch (KeeperException.NoNodeException none) {
             // no job checkpoint yet
         } catch (Exception e) {
-            Log.warn("job " + s.address() + ": cannot withdraw this worker's records of checkpoints newer than step "
+            Log.warn("job " + s.address().path() + ": cannot withdraw this worker's records of checkpoints newer than step "
                     + resumedFrom + ": " + e);
         }
     }
@@ -86,7 +86,7 @@ final class JobCommits {
                 client.setData().forPath(nodes.prepared(step, s.rank()), data);
             }
         } catch (Exception e) {
-            Log.warn("job " + s.address() + ": cannot record this worker's checkpoint of step " + step
+            Log.warn("job " + s.address().path() + ": cannot record this worker's checkpoint of step " + step
                     + " in ZooKeeper (" + e.getMessage() + "); the job checkpoint of step " + step
                     + " will not commit, the previous one stands");
         }
@@ -153,19 +153,19 @@ final class JobCommits {
         } catch (KeeperException.NodeExistsException another) {
             // another worker committed it first
         } catch (Exception e) {
-            Log.warn("job " + s.address() + ": cannot commit the job checkpoint of step " + step + ": " + e);
+            Log.warn("job " + s.address().path() + ": cannot commit the job checkpoint of step " + step + ": " + e);
         }
     }
 
     private void committed(long step) {
         newestCommitted = step;
         checkpointer.pin(step);
-        Log.info("job " + s.address() + ": job checkpoint of step " + step + " committed (all " + s.worldSize()
+        Log.info("job " + s.address().path() + ": job checkpoint of step " + step + " committed (all " + s.worldSize()
                 + " workers' checkpoints are durable)");
         try {
             writeRecord(step);
         } catch (IOException e) {
-            Log.warn("job " + s.address() + ": cannot write " + s.dir().resolve(RECORD_FILE) + ": " + e
+            Log.warn("job " + s.address().path() + ": cannot write " + s.dir().resolve(RECORD_FILE) + ": " + e
                     + " (ZooKeeper holds the commit all the same)");
         }
         if (s.rank() == 0) {
@@ -210,7 +210,7 @@ final class JobCommits {
                 client.delete().forPath(nodes.committed(commits.get(i)));
             }
         } catch (Exception e) {
-            Log.debug("job " + s.address() + ": cannot clean old job checkpoint records: " + e);
+            Log.debug("job " + s.address().path() + ": cannot clean old job checkpoint records: " + e);
         }
     }
 }

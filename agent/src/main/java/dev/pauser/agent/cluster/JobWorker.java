@@ -131,7 +131,7 @@ public final class JobWorker implements PauseRequests.Router {
         }, 1, 1, TimeUnit.SECONDS);
         PauseRequests.routeTo(this);
         Runtime.getRuntime().addShutdownHook(new Thread(this::close, "pauser-job-exit"));
-        Log.info("job " + settings.address() + ": worker rank " + settings.rank() + " of " + settings.worldSize()
+        Log.info("job " + settings.address().path() + ": worker rank " + settings.rank() + " of " + settings.worldSize()
                 + " registered");
     }
 
@@ -174,15 +174,15 @@ public final class JobWorker implements PauseRequests.Router {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(EXIT_WAIT_SECONDS);
             while (System.nanoTime() < deadline) {
                 if (client.checkExists().forPath(nodes.committed(step)) != null) {
-                    Log.stderr("job " + settings.address() + ": job checkpoint of step " + step + " committed");
+                    Log.stderr("job " + settings.address().path() + ": job checkpoint of step " + step + " committed");
                     return;
                 }
                 Thread.sleep(100);
             }
-            Log.stderr("job " + settings.address() + ": the job checkpoint of step " + step + " did not commit within "
+            Log.stderr("job " + settings.address().path() + ": the job checkpoint of step " + step + " did not commit within "
                     + EXIT_WAIT_SECONDS + " s (a worker has not recorded it yet; the next start commits it if all did)");
         } catch (Exception e) {
-            Log.stderr("job " + settings.address() + ": cannot tell whether the job checkpoint of step " + step
+            Log.stderr("job " + settings.address().path() + ": cannot tell whether the job checkpoint of step " + step
                     + " committed: " + e);
         }
     }
@@ -193,7 +193,7 @@ public final class JobWorker implements PauseRequests.Router {
             agreement.lookAgain(cache);
             commits.lookAgain(cache);
         } catch (RuntimeException e) {
-            Log.warn("job " + settings.address() + ": " + e);
+            Log.warn("job " + settings.address().path() + ": " + e);
         }
     }
 
@@ -211,11 +211,11 @@ public final class JobWorker implements PauseRequests.Router {
             case SUSPENDED:
             case LOST:
                 agreement.connectionLost();
-                Log.warn("job " + settings.address() + ": lost ZooKeeper (" + state.name().toLowerCase()
+                Log.warn("job " + settings.address().path() + ": lost ZooKeeper (" + state.name().toLowerCase()
                         + "); training goes on, job pauses and checkpoint commits wait until it is back");
                 break;
             case RECONNECTED:
-                Log.info("job " + settings.address() + ": ZooKeeper is back; rank " + settings.rank()
+                Log.info("job " + settings.address().path() + ": ZooKeeper is back; rank " + settings.rank()
                         + " registers again");
                 jobThread.execute(this::report);
                 jobThread.execute(this::lookAgain);
@@ -241,7 +241,7 @@ public final class JobWorker implements PauseRequests.Router {
             lastReportedStep = step;
             lastReportedState = state;
         } catch (Exception e) {
-            Log.debug("job " + settings.address() + ": cannot update the registration: " + e);
+            Log.debug("job " + settings.address().path() + ": cannot update the registration: " + e);
         }
     }
 
