@@ -199,9 +199,13 @@ public final class AgentWiring {
         started = true;
         Runnable mbeanUp = () -> {
             timing.begin();
-            mbean.set(registerMBean(new PauserControl(dir.toString(), pauseFile.toString(), config.onSignal().name(),
-                    config.graceSeconds(), version, housekeeping::stepsPerSecond,
-                    () -> stopper.request("stop requested over JMX", 0), checkpointer)));
+            PauserControl control = new PauserControl(dir.toString(), pauseFile.toString(),
+                    config.onSignal().name(), config.graceSeconds(), version, housekeeping::stepsPerSecond,
+                    () -> stopper.request("stop requested over JMX", 0), checkpointer);
+            if (job.get() != null) {
+                control.showJob(job.get());
+            }
+            mbean.set(registerMBean(control));
             timing.mark("JMX MBean");
         };
         Runnable announce = () -> {

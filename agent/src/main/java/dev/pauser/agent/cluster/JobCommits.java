@@ -35,7 +35,8 @@ final class JobCommits {
     private final JobNodes nodes;
     private final JobWorker.Settings s;
     private Checkpointer checkpointer;
-    private long newestCommitted = -1;
+    /** Written on {@code pauser-job}, read by JMX. */
+    private volatile long newestCommitted = -1;
 
     JobCommits(CuratorFramework client, JobNodes nodes, JobWorker.Settings s) {
         this.client = client;
@@ -70,6 +71,10 @@ final class JobCommits {
             Log.warn("job " + s.address().path() + ": cannot withdraw this worker's records of checkpoints newer than step "
                     + resumedFrom + ": " + e);
         }
+    }
+
+    long newestCommitted() {
+        return newestCommitted;
     }
 
     /** Phase one: this worker's checkpoint of {@code step} is durable. */

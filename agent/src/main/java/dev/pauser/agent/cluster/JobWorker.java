@@ -3,6 +3,7 @@ package dev.pauser.agent.cluster;
 import dev.pauser.agent.checkpoint.CheckpointResult;
 import dev.pauser.agent.checkpoint.Checkpointer;
 import dev.pauser.agent.config.JobAddress;
+import dev.pauser.agent.control.JobView;
 import dev.pauser.agent.control.PauseRequests;
 import dev.pauser.agent.control.Stopper;
 import dev.pauser.agent.log.Log;
@@ -31,7 +32,7 @@ import org.apache.zookeeper.CreateMode;
  * waits for ZooKeeper: the only wait a step thread ever has is the short hold of a pause agreement, lifted when the
  * step is agreed, when ZooKeeper is lost, or after {@code jobTimeout}.
  */
-public final class JobWorker implements PauseRequests.Router {
+public final class JobWorker implements PauseRequests.Router, JobView {
     /** The options of a worker. */
     public record Settings(JobAddress address, int rank, int worldSize, Duration timeout, Path dir, int graceSeconds) {
     }
@@ -55,8 +56,8 @@ public final class JobWorker implements PauseRequests.Router {
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(daemon("pauser-job-timer"));
     private final JobAgreement agreement;
     private final JobCommits commits;
-    private PersistentNode registration;
-    private CuratorCache cache;
+    private volatile PersistentNode registration;
+    private volatile CuratorCache cache;
     private volatile long lastReportedStep = -1;
     private volatile GateState lastReportedState;
 
@@ -185,6 +186,34 @@ public final class JobWorker implements PauseRequests.Router {
             Log.stderr("job " + settings.address().path() + ": cannot tell whether the job checkpoint of step " + step
                     + " committed: " + e);
         }
+    }
+
+    @Override
+    public String job() {
+        return settings.address().toString();
+    }
+
+    @Override
+    public int rank() {
+        return settings.rank();
+    }
+
+    @Override
+    public String[] workers() {
+        CuratorCache c = cache;
+        if (c == null) {
+            return new String[0];
+        }
+        return JobNodes.children(c, nodes.workers()).values().stream().map(JobNodes::parse)
+                .map(w -> "rank " + JobNodes.textOf(w, "rank") + " host " + JobNodes.textOf(w, "host") + " pid "
+                        + JobNodes.textOf(w, "pid") + " " + JobNodes.textOf(w, "state") + " step "
+                        + JobNodes.textOf(w, "step"))
+                .toArray(String[]::new);
+    }
+
+    @Override
+    public long committedStep() {
+        return commits.newestCommitted();
     }
 
     /** On {@code pauser-job}: the job's nodes changed, or this worker did something; see what that calls for. */

@@ -37,6 +37,8 @@ public final class PauserControl implements PauserMXBean {
     private final Runnable stop;
     private final Checkpointer checkpointer;
 
+    private volatile JobView job = JobView.ALONE;
+
     public PauserControl(String directory, String pauseFile, String onSignal, int graceSeconds, String version,
             DoubleSupplier stepsPerSecond, Runnable stop, Checkpointer checkpointer) {
         this.checkpointer = checkpointer;
@@ -107,6 +109,31 @@ public final class PauserControl implements PauserMXBean {
     @Override
     public String getDirectory() {
         return directory;
+    }
+
+    /** Shows the job this JVM is a worker of. */
+    public void showJob(JobView view) {
+        job = view;
+    }
+
+    @Override
+    public String getJob() {
+        return job.job();
+    }
+
+    @Override
+    public int getJobRank() {
+        return job.rank();
+    }
+
+    @Override
+    public String[] getJobWorkers() {
+        return job.workers();
+    }
+
+    @Override
+    public long getJobCommittedStep() {
+        return job.committedStep();
     }
 
     @Override
