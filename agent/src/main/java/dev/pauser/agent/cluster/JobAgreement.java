@@ -33,6 +33,8 @@ final class JobAgreement {
     private final CuratorFramework client;
     private final JobNodes nodes;
     private final JobWorker.Settings s;
+    /** How log lines name the job. */
+    private final String job;
     private final ScheduledExecutorService timer;
     private Stopper stopper;
 
@@ -52,6 +54,7 @@ final class JobAgreement {
         this.client = client;
         this.nodes = nodes;
         this.s = s;
+        this.job = "job " + s.address().path();
         this.timer = timer;
     }
 
@@ -80,7 +83,7 @@ final class JobAgreement {
                 }
                 if (current != null && action.equals("pause") && action.equals(JobNodes.textOf(current, "action"))
                         && Gate.state() == GateState.PAUSED) {
-                    Log.info("job " + s.address().path() + ": already paused (" + source + " asked again)");
+                    Log.info(job + ": already paused (" + source + " asked again)");
                     return;
                 }
                 long epoch = (current == null ? 0 : JobNodes.longOf(current, "epoch", 0)) + 1;
@@ -95,7 +98,7 @@ final class JobAgreement {
                     } else {
                         client.setData().withVersion(stat.getVersion()).forPath(nodes.control(), JobNodes.json(next));
                     }
-                    Log.info("job " + s.address().path() + ": " + source + " asked to " + action + " the job (request " + epoch
+                    Log.info(job + ": " + source + " asked to " + action + " the job (request " + epoch
                             + ")");
                     return;
                 } catch (KeeperException.BadVersionException | KeeperException.NodeExistsException raced) {
@@ -109,7 +112,7 @@ final class JobAgreement {
     }
 
     private void aloneBecause(String action, String source, int exitStatus, Exception e) {
-        Log.warn("job " + s.address().path() + ": cannot reach ZooKeeper to " + action + " the job (" + e.getMessage()
+        Log.warn(job + ": cannot reach ZooKeeper to " + action + " the job (" + e.getMessage()
                 + "); " + (action.equals("resume") ? "resuming" : action.equals("stop") ? "stopping" : "pausing")
                 + " this worker alone, as " + source + " asked");
         switch (action) {
@@ -151,7 +154,7 @@ final class JobAgreement {
             return;
         }
         if (!action.equals("pause") && !action.equals("stop")) {
-            Log.warn("job " + s.address().path() + ": ignoring request " + epoch + " with the unknown action '" + action + "'");
+            Log.warn(job + ": ignoring request " + epoch + " with the unknown action '" + action + "'");
             return;
         }
         long promise;
@@ -187,7 +190,7 @@ final class JobAgreement {
                 aloneBecause(action, "the job's request " + epoch, exitStatus, e);
                 return;
             }
-            Log.warn("job " + s.address().path() + ": cannot take part in request " + epoch + " (" + action + "): " + e
+            Log.warn(job + ": cannot take part in request " + epoch + " (" + action + "): " + e
                     + "; this worker goes on");
         }
     }
@@ -219,7 +222,7 @@ final class JobAgreement {
             } catch (KeeperException.NodeExistsException another) {
                 return; // another worker wrote it first: it arrives through the cache, the same step
             } catch (Exception e) {
-                Log.warn("job " + s.address().path() + ": cannot record the agreed step of request " + epoch + ": " + e);
+                Log.warn(job + ": cannot record the agreed step of request " + epoch + ": " + e);
                 return;
             }
         }
@@ -236,12 +239,12 @@ final class JobAgreement {
         boolean paused = Gate.state() == GateState.PAUSED;
         if (now > step || (now == step && !holdInPlace && !paused)) {
             liftHold();
-            Log.warn("job " + s.address().path() + ": request " + epoch + " agreed on step " + step + ", but this worker "
+            Log.warn(job + ": request " + epoch + " agreed on step " + step + ", but this worker "
                     + "went on to step " + now + " meanwhile (its hold was lifted: ZooKeeper was away or jobTimeout="
                     + s.timeout().toSeconds() + "s passed); it does not " + pendingAction);
             return;
         }
-        Log.info("job " + s.address().path() + ": " + (stop ? "stopping" : "pausing") + " at step " + step
+        Log.info(job + ": " + (stop ? "stopping" : "pausing") + " at step " + step
                 + ", agreed by all " + s.worldSize() + " workers (request " + epoch + ")");
         int status = pendingStatus;
         String reason = "job stop at step " + step;
@@ -279,7 +282,7 @@ final class JobAgreement {
                     }
                 }
             } catch (Exception e) {
-                Log.debug("job " + s.address().path() + ": cannot clean " + parent + ": " + e);
+                Log.debug(job + ": cannot clean " + parent + ": " + e);
             }
         }
     }
@@ -294,7 +297,7 @@ final class JobAgreement {
         if (stopEpoch == epoch) {
             stopEpoch = -1;
             holdEpoch = -1;
-            Log.warn("job " + s.address().path() + ": the workers did not agree on a step to stop at in time; stopping this "
+            Log.warn(job + ": the workers did not agree on a step to stop at in time; stopping this "
                     + "worker alone");
             stopper.stop("job stop (not agreed in time)", exitStatus);
             Gate.releaseHold();
@@ -303,7 +306,7 @@ final class JobAgreement {
         if (holdEpoch == epoch) {
             holdEpoch = -1;
             Gate.releaseHold();
-            Log.warn("job " + s.address().path() + ": the workers did not agree on a step for request " + epoch + " within "
+            Log.warn(job + ": the workers did not agree on a step for request " + epoch + " within "
                     + "jobTimeout=" + s.timeout().toSeconds() + "s (is every worker running and connected?); this "
                     + "worker goes on");
         }

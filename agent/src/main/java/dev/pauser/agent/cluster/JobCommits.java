@@ -34,14 +34,19 @@ final class JobCommits {
     private final CuratorFramework client;
     private final JobNodes nodes;
     private final JobWorker.Settings s;
+    /** How log lines name the job. */
+    private final String job;
     private Checkpointer checkpointer;
     /** Written on {@code pauser-job}, read by JMX. */
     private volatile long newestCommitted = -1;
+    /** The newest step refused for differing state, said once. */
+    private long refusedStep = -1;
 
     JobCommits(CuratorFramework client, JobNodes nodes, JobWorker.Settings s) {
         this.client = client;
         this.nodes = nodes;
         this.s = s;
+        this.job = "job " + s.address().path();
     }
 
     /**
@@ -68,7 +73,7 @@ final class JobCommits {
         } catch (KeeperException.NoNodeException none) {
             // no job checkpoint yet
         } catch (Exception e) {
-            Log.warn("job " + s.address().path() + ": cannot withdraw this worker's records of checkpoints newer than step "
+            Log.warn(job + ": cannot withdraw this worker's records of checkpoints newer than step "
                     + resumedFrom + ": " + e);
         }
     }
@@ -81,6 +86,7 @@ final class JobCommits {
     void prepared(long step, Path checkpoint) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("checkpoint", checkpoint.getFileName().toString());
+        m.put("schema", StateDigest.of(checkpoint));
         m.put("host", HostName.get());
         m.put("pid", ProcessHandle.current().pid());
         byte[] data = JobNodes.json(m);
@@ -91,7 +97,7 @@ final class JobCommits {
                 client.setData().forPath(nodes.prepared(step, s.rank()), data);
             }
         } catch (Exception e) {
-            Log.warn("job " + s.address().path() + ": cannot record this worker's checkpoint of step " + step
+            Log.warn(job + ": cannot record this worker's checkpoint of step " + step
                     + " in ZooKeeper (" + e.getMessage() + "); the job checkpoint of step " + step
                     + " will not commit, the previous one stands");
         }
@@ -105,7 +111,8 @@ final class JobCommits {
                     || JobNodes.data(cache, nodes.committed(step.getAsLong())) != null) {
                 continue;
             }
-            if (allRanks(JobNodes.children(cache, nodes.checkpoints(step.getAsLong())).keySet(), s.worldSize())) {
+            Map<String, byte[]> records = JobNodes.children(cache, nodes.checkpoints(step.getAsLong()));
+            if (allRanks(records.keySet(), s.worldSize()) && sameState(step.getAsLong(), records)) {
                 commit(client, nodes, s, step.getAsLong());
             }
         }
@@ -116,6 +123,32 @@ final class JobCommits {
         if (newest > newestCommitted) {
             committed(newest);
         }
+    }
+
+    /**
+     * Whether every rank's checkpoint of {@code step} holds the same {@code @TrainState} fields: workers of one job run
+     * one program. Said once per step when not: such a step never commits.
+     */
+    private boolean sameState(long step, Map<String, byte[]> records) {
+        String first = null;
+        String firstRank = null;
+        for (Map.Entry<String, byte[]> r : records.entrySet()) {
+            String schema = JobNodes.textOf(JobNodes.parse(r.getValue()), "schema");
+            if (first == null) {
+                first = schema;
+                firstRank = r.getKey();
+            } else if (!first.equals(schema)) {
+                if (step > refusedStep) {
+                    refusedStep = step;
+                    Log.error(job + ": the checkpoints of step " + step + " hold other @TrainState fields at rank "
+                            + r.getKey() + " (state " + schema + ") than at rank " + firstRank + " (state " + first
+                            + "); the job checkpoint is not committed: start every worker with the same program "
+                            + "(pauser inspect shows each checkpoint's fields)");
+                }
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
@@ -131,8 +164,16 @@ final class JobCommits {
         }
         for (String name : steps) {
             OptionalLong step = JobNodes.number(name);
-            if (step.isPresent() && client.checkExists().forPath(nodes.committed(step.getAsLong())) == null
-                    && allRanks(client.getChildren().forPath(nodes.checkpoints(step.getAsLong())), s.worldSize())) {
+            if (step.isEmpty() || client.checkExists().forPath(nodes.committed(step.getAsLong())) != null) {
+                continue;
+            }
+            List<String> ranks = client.getChildren().forPath(nodes.checkpoints(step.getAsLong()));
+            java.util.Set<String> states = new java.util.HashSet<>();
+            for (String rank : ranks) {
+                states.add(JobNodes.textOf(JobNodes.parse(client.getData().forPath(
+                        nodes.checkpoints(step.getAsLong()) + "/" + rank)), "schema"));
+            }
+            if (allRanks(ranks, s.worldSize()) && states.size() == 1) {
                 commit(client, nodes, s, step.getAsLong());
             }
         }
@@ -165,12 +206,12 @@ final class JobCommits {
     private void committed(long step) {
         newestCommitted = step;
         checkpointer.pin(step);
-        Log.info("job " + s.address().path() + ": job checkpoint of step " + step + " committed (all " + s.worldSize()
+        Log.info(job + ": job checkpoint of step " + step + " committed (all " + s.worldSize()
                 + " workers' checkpoints are durable)");
         try {
             writeRecord(step);
         } catch (IOException e) {
-            Log.warn("job " + s.address().path() + ": cannot write " + s.dir().resolve(RECORD_FILE) + ": " + e
+            Log.warn(job + ": cannot write " + s.dir().resolve(RECORD_FILE) + ": " + e
                     + " (ZooKeeper holds the commit all the same)");
         }
         if (s.rank() == 0) {
@@ -215,7 +256,7 @@ final class JobCommits {
                 client.delete().forPath(nodes.committed(commits.get(i)));
             }
         } catch (Exception e) {
-            Log.debug("job " + s.address().path() + ": cannot clean old job checkpoint records: " + e);
+            Log.debug(job + ": cannot clean old job checkpoint records: " + e);
         }
     }
 }
