@@ -137,13 +137,10 @@ public final class AgentWiring {
             String resume = config.resume();
             if (config.cluster() != null) {
                 // Before the checkpoint to resume from is chosen: the job decides which step every worker resumes.
-                JobWorker joined = JobWorker.join(new JobWorker.Settings(config.cluster(), config.rank(),
-                        config.worldSize(), config.jobTimeout(), dir, config.graceSeconds()));
-                job.set(joined);
-                resume = joined.resumeOption(lateAttach ? "never" : resume);
+                resume = JobStart.join(config, dir, lateAttach, job);
             }
             checkpointer = startCheckpoints(config, resume, dir, lateAttach, stopper, mbean, job, startLine);
-        } catch (CheckpointWiring.DirectoryRefused | JobWorker.Refused e) {
+        } catch (CheckpointWiring.DirectoryRefused | JobStart.Refused e) {
             if (lateAttach) {
                 // Nothing is instrumented yet and the directory was left untouched: the app goes on as it was, and
                 // the attaching tool reads the reason from this property.
