@@ -268,7 +268,13 @@ public final class AgentWiring {
                 worker.checkpointed(result);
             }
         };
-        return CheckpointWiring.start(settings, notify, fatal, stopper::addHook, opened);
+        Runnable afterExit = () -> {
+            JobWorker worker = job.get();
+            if (worker != null) {
+                worker.finish(); // the exit checkpoint's record, then a short wait for its commit
+            }
+        };
+        return CheckpointWiring.start(settings, notify, fatal, stopper::addHook, opened, afterExit);
     }
 
     /** One line per state change; the RUNNING/CHECKPOINTING round trips of periodic checkpoints only at debug. */

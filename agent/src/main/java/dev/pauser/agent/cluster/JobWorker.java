@@ -59,6 +59,7 @@ public final class JobWorker implements PauseRequests.Router, JobView {
     private volatile PersistentNode registration;
     private volatile CuratorCache cache;
     private volatile long lastReportedStep = -1;
+    private final java.util.concurrent.atomic.AtomicBoolean finished = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile GateState lastReportedState;
 
     private JobWorker(Settings settings, CuratorFramework client) {
@@ -115,7 +116,7 @@ public final class JobWorker implements PauseRequests.Router, JobView {
         commits.start(checkpointer, resumedFrom);
         agreement.setStopper(stopper);
         stopper.routeTo(this::stop);
-        stopper.addHook(this::finishBeforeExit);
+        stopper.addHook(this::finish);
         registration = new PersistentNode(client, CreateMode.EPHEMERAL, false, nodes.worker(settings.rank()),
                 registrationData());
         registration.start();
@@ -131,7 +132,6 @@ public final class JobWorker implements PauseRequests.Router, JobView {
             }
         }, 1, 1, TimeUnit.SECONDS);
         PauseRequests.routeTo(this);
-        Runtime.getRuntime().addShutdownHook(new Thread(this::close, "pauser-job-exit"));
         Log.info("job " + settings.address().path() + ": worker rank " + settings.rank() + " of " + settings.worldSize()
                 + " registered");
     }
@@ -165,18 +165,32 @@ public final class JobWorker implements PauseRequests.Router, JobView {
     }
 
     /**
-     * On {@code pauser-stop}, after the final checkpoint: sends this worker's record of it and waits a little for the job
-     * checkpoint to commit, so the log says whether it did. A commit missed here is made by the next start.
+     * The JVM is about to exit, its final checkpoint durable: sends this worker's record of it, waits a little for the
+     * job checkpoint to commit (so the log says whether it did; one missed here is made by the next start), and leaves
+     * the job. Once; on {@code pauser-stop} (a stop) or {@code pauser-exit} (the program ended).
      */
-    private void finishBeforeExit() {
+    public void finish() {
+        if (!finished.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            awaitFinalCommit();
+        } finally {
+            close();
+        }
+    }
+
+    private void awaitFinalCommit() {
+        if (Gate.beforeFirstStep()) {
+            return;
+        }
         long step = Gate.steps();
         try {
             jobThread.submit(() -> { }).get(EXIT_WAIT_SECONDS, TimeUnit.SECONDS); // what was asked before is done
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(EXIT_WAIT_SECONDS);
             while (System.nanoTime() < deadline) {
                 if (client.checkExists().forPath(nodes.committed(step)) != null) {
-                    Log.stderr("job " + settings.address().path() + ": job checkpoint of step " + step + " committed");
-                    return;
+                    return; // the commit has its own line
                 }
                 Thread.sleep(100);
             }
