@@ -39,6 +39,8 @@ final class JobCommits {
     private Checkpointer checkpointer;
     /** Written on {@code pauser-job}, read by JMX. */
     private volatile long newestCommitted = -1;
+    /** Checkpoints written while ZooKeeper was away, by step: recorded when it is back. */
+    private final Map<Long, Path> unrecorded = new java.util.TreeMap<>();
     /** The newest step refused for differing state, said once. */
     private long refusedStep = -1;
 
@@ -84,6 +86,21 @@ final class JobCommits {
 
     /** Phase one: this worker's checkpoint of {@code step} is durable. */
     void prepared(long step, Path checkpoint) {
+        if (!record(step, checkpoint)) {
+            unrecorded.put(step, checkpoint);
+        }
+    }
+
+    /**
+     * ZooKeeper is back: records the checkpoints written meanwhile that are still on disk and newer than the last
+     * commit, so they can still commit once every worker has recorded them.
+     */
+    void recordMissed() {
+        unrecorded.entrySet().removeIf(e -> e.getKey() <= newestCommitted || !Files.isDirectory(e.getValue())
+                || record(e.getKey(), e.getValue()));
+    }
+
+    private boolean record(long step, Path checkpoint) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("checkpoint", checkpoint.getFileName().toString());
         m.put("schema", StateDigest.of(checkpoint));
@@ -96,10 +113,12 @@ final class JobCommits {
             } catch (KeeperException.NodeExistsException again) {
                 client.setData().forPath(nodes.prepared(step, s.rank()), data);
             }
+            return true;
         } catch (Exception e) {
             Log.warn(job + ": cannot record this worker's checkpoint of step " + step
                     + " in ZooKeeper (" + e.getMessage() + "); the job checkpoint of step " + step
-                    + " will not commit, the previous one stands");
+                    + " commits only once ZooKeeper is back and every worker has recorded it");
+            return false;
         }
     }
 

@@ -261,7 +261,10 @@ public final class JobWorker implements PauseRequests.Router, JobView {
                 Log.info("job " + settings.address().path() + ": ZooKeeper is back; rank " + settings.rank()
                         + " registers again");
                 jobThread.execute(this::report);
-                jobThread.execute(this::lookAgain);
+                jobThread.execute(() -> {
+                    commits.recordMissed();
+                    lookAgain();
+                });
                 break;
             default:
                 break;
