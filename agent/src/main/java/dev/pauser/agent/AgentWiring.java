@@ -2,6 +2,7 @@ package dev.pauser.agent;
 
 import dev.pauser.agent.checkpoint.CheckpointWiring;
 import dev.pauser.agent.checkpoint.Checkpointer;
+import dev.pauser.agent.cluster.JobWorker;
 import dev.pauser.agent.config.Config;
 import dev.pauser.agent.config.ConfigException;
 import dev.pauser.agent.contract.AgentProperties;
@@ -131,9 +132,15 @@ public final class AgentWiring {
             installer.start();
         }
         Checkpointer checkpointer;
+        AtomicReference<JobWorker> job = new AtomicReference<>();
         try {
-            checkpointer = startCheckpoints(config, dir, lateAttach, stopper, mbean, startLine);
-        } catch (CheckpointWiring.DirectoryRefused e) {
+            String resume = config.resume();
+            if (config.cluster() != null) {
+                // Before the checkpoint to resume from is chosen: the job decides which step every worker resumes.
+                resume = JobStart.join(config, dir, lateAttach, job);
+            }
+            checkpointer = startCheckpoints(config, resume, dir, lateAttach, stopper, mbean, job, startLine);
+        } catch (CheckpointWiring.DirectoryRefused | JobStart.Refused e) {
             if (lateAttach) {
                 // Nothing is instrumented yet and the directory was left untouched: the app goes on as it was, and
                 // the attaching tool reads the reason from this property.
@@ -147,6 +154,11 @@ public final class AgentWiring {
             return;
         }
         timing.mark("checkpoint directory and resume lookup");
+        if (job.get() != null) {
+            job.get().start(checkpointer, stopper, checkpointer.status().lastPath().isEmpty() ? -1
+                    : checkpointer.status().lastStep());
+            timing.mark("job registration");
+        }
         StepReport.install(inst, lateAttach, agentJar);
         if (lateAttach) {
             instrumentation.run();
@@ -184,9 +196,13 @@ public final class AgentWiring {
         started = true;
         Runnable mbeanUp = () -> {
             timing.begin();
-            mbean.set(registerMBean(new PauserControl(dir.toString(), pauseFile.toString(), config.onSignal().name(),
-                    config.graceSeconds(), version, housekeeping::stepsPerSecond,
-                    () -> stopper.stop("stop requested over JMX", 0), checkpointer)));
+            PauserControl control = new PauserControl(dir.toString(), pauseFile.toString(),
+                    config.onSignal().name(), config.graceSeconds(), version, housekeeping::stepsPerSecond,
+                    () -> stopper.request("stop requested over JMX", 0), checkpointer);
+            if (job.get() != null) {
+                control.showJob(job.get());
+            }
+            mbean.set(registerMBean(control));
             timing.mark("JMX MBean");
         };
         Runnable announce = () -> {
@@ -210,9 +226,9 @@ public final class AgentWiring {
         }
     }
 
-    private static Checkpointer startCheckpoints(Config config, Path dir, boolean lateAttach, Stopper stopper,
-            AtomicReference<PauserMBean> mbean, Runnable startLine) {
-        String resume = config.resume();
+    /** @param resume the {@code resume} setting to use: the option's, or the job's choice for this worker */
+    private static Checkpointer startCheckpoints(Config config, String resume, Path dir, boolean lateAttach,
+            Stopper stopper, AtomicReference<PauserMBean> mbean, AtomicReference<JobWorker> job, Runnable startLine) {
         boolean noResumeOnAttach = lateAttach && !resume.equals("never");
         if (noResumeOnAttach) {
             // The run is already going: restoring a checkpoint into it now would replace live state mid-training.
@@ -247,8 +263,18 @@ public final class AgentWiring {
             if (registered != null) {
                 registered.checkpointed(result, reason);
             }
+            JobWorker worker = job.get();
+            if (worker != null) {
+                worker.checkpointed(result);
+            }
         };
-        return CheckpointWiring.start(settings, notify, fatal, stopper::addHook, opened);
+        Runnable afterExit = () -> {
+            JobWorker worker = job.get();
+            if (worker != null) {
+                worker.finish(); // the exit checkpoint's record, then a short wait for its commit
+            }
+        };
+        return CheckpointWiring.start(settings, notify, fatal, stopper::addHook, opened, afterExit);
     }
 
     /** One line per state change; the RUNNING/CHECKPOINTING round trips of periodic checkpoints only at debug. */

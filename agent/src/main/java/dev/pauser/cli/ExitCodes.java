@@ -67,6 +67,13 @@ final class ExitCodes {
                 m.put(RUN_FAILED + "", "a run failed, timed out, or ended before its step (the end of its output "
                         + "is shown)");
                 return m;
+            case "job":
+                m.put(OK + "", "success");
+                m.put(FAILED + "", "cannot reach ZooKeeper, or it refused the request");
+                m.put(USAGE + "", "bad command line, or a bad <connect>/<job>");
+                m.put(NOT_FOUND + "", "no worker ever joined a job at that path");
+                m.put(TIMED_OUT + "", "--wait timed out (pause, resume)");
+                return m;
             case "attach":
                 m.put(OK + "", "the agent is loaded (also when it already was)");
                 m.put(FAILED + "", "the JVM rejected the agent options, or the agent did not start there");

@@ -49,6 +49,7 @@ public final class PauserCli implements Runnable {
         COMMANDS.put("inspect", InspectCommand.class);
         COMMANDS.put("verify", VerifyCommand.class);
         COMMANDS.put("check-resume", CheckResumeCommand.class);
+        COMMANDS.put("job", JobCommand.class);
     }
 
     public static void main(String[] args) {

@@ -74,7 +74,7 @@ public final class Gate {
     private static volatile long stepBase;
 
     /**
-     * The Step value at which an exit takes the slow path: the nearest of a pause at a step, a stop at a step and the
+     * The Step value at which an exit takes the slow path: the nearest of a pause at a step, a stop at a step, a hold and the
      * step alarm (checkpoint every N steps). {@code Long.MAX_VALUE} for none. Written under {@link #LOCK}.
      */
     private static volatile long stepTrigger = Long.MAX_VALUE;
@@ -91,6 +91,10 @@ public final class Gate {
     private static boolean pauseRequested;
     private static boolean stopRequested;
     private static long pauseAtStep = -1;
+    /** The Step at whose exit a hold begins ({@link #holdAtNextStep}); -1 for none. */
+    private static long holdAtStep = -1;
+    /** Held without a pause: the gate is closed, the state does not change, no pause hook runs. */
+    private static boolean holding;
     private static long stopAtStep = -1;
     private static Runnable onStopAtStep;
     private static long alarmStep = -1;
@@ -298,6 +302,12 @@ public final class Gate {
                 close(); // close now, so this very thread parks at the exit of step s
                 WAKE_CONTROLLER.signal();
             }
+            if (holdAtStep >= 0 && s >= holdAtStep) {
+                holdAtStep = -1;
+                holding = true;
+                close(); // close now, so this very thread parks at the exit of step s
+                WAKE_CONTROLLER.signal();
+            }
             if (alarmStep >= 0 && s >= alarmStep) {
                 alarmStep = -1;
                 ring = alarm;
@@ -327,6 +337,9 @@ public final class Gate {
         }
         if (alarmStep >= 0) {
             t = Math.min(t, alarmStep);
+        }
+        if (holdAtStep >= 0) {
+            t = Math.min(t, holdAtStep);
         }
         if (stopAtStep >= 0) {
             t = Math.min(t, stopAtStep);
@@ -440,6 +453,49 @@ public final class Gate {
         serializeLoweredLimits();
     }
 
+    /**
+     * Holds the step threads at the exit of the next step to complete, without pausing: the state stays as it is, no
+     * pause hook runs and no listener hears of it; work asked for with {@link #atSafePoint} still runs, and a pause
+     * asked for meanwhile takes effect as usual. Used to keep a worker from running past a step it has promised not to
+     * pass while it waits for the step its peers agree on. Returns the highest Step at which the hold can land: the
+     * next step, or one more when an exit already under way counts past it (with one step thread; with several, steps
+     * in flight on other threads still end). A step thread that never ends another step is never held. Lifted by
+     * {@link #releaseHold}. Any thread; returns at once.
+     */
+    public static long holdAtNextStep() {
+        long target;
+        LOCK.lock();
+        try {
+            target = steps() + 1;
+            holdAtStep = target;
+            updateStepTrigger();
+        } finally {
+            LOCK.unlock();
+        }
+        // Once the step threads are serialized they read the new limit at their next exit: the hold lands there.
+        serializeLoweredLimits();
+        return Math.max(target, steps() + 1);
+    }
+
+    /** Lifts a hold from {@link #holdAtNextStep}, landed or not; the steps go on unless something else holds them. */
+    public static void releaseHold() {
+        request(() -> {
+            holding = false;
+            holdAtStep = -1;
+            updateStepTrigger();
+        });
+    }
+
+    /** Whether a hold from {@link #holdAtNextStep} has landed and is not lifted yet. */
+    public static boolean held() {
+        LOCK.lock();
+        try {
+            return holding;
+        } finally {
+            LOCK.unlock();
+        }
+    }
+
     public static long pauseAtStep() {
         LOCK.lock();
         try {
@@ -453,7 +509,7 @@ public final class Gate {
         LOCK.lock();
         try {
             change.run();
-            if (stopRequested || pauseRequested || !SAFE_POINT_WORK.isEmpty()) {
+            if (stopRequested || pauseRequested || holding || !SAFE_POINT_WORK.isEmpty()) {
                 close();
             }
             // Show the request at once, so a caller reading State right after pause() or stop() sees it taken.
@@ -569,7 +625,7 @@ public final class Gate {
             long closing = -1;
             LOCK.lock();
             try {
-                boolean closed = stopRequested || pauseRequested || !SAFE_POINT_WORK.isEmpty();
+                boolean closed = stopRequested || pauseRequested || holding || !SAFE_POINT_WORK.isEmpty();
                 boolean quiet = true;
                 if (!closed && (pausePrepared || state == GateState.PAUSED) && !resumeAgreed && resumeHook != null) {
                     // Leaving a pause: the hook runs (outside the lock) while the threads are still held.

@@ -42,11 +42,14 @@ class PackageLayoutTest {
                     "dev.pauser.agent.state", "dev.pauser.agent.store", "dev.pauser.agent.device")),
             Map.entry("dev.pauser.agent.control", Set.of("dev.pauser.gate", "dev.pauser.agent.log",
                     "dev.pauser.agent.contract", "dev.pauser.agent.checkpoint")),
+            Map.entry("dev.pauser.agent.cluster", Set.of("dev.pauser.gate", "dev.pauser.agent.log",
+                    "dev.pauser.agent.config", "dev.pauser.agent.control", "dev.pauser.agent.checkpoint",
+                    "dev.pauser.agent.store")),
             Map.entry("dev.pauser.cli", Set.of("dev.pauser.agent.contract", "dev.pauser.agent.store",
-                    "dev.pauser.agent.config", "dev.pauser.agent.control")),
+                    "dev.pauser.agent.config", "dev.pauser.agent.control", "dev.pauser.agent.cluster")),
             Map.entry("dev.pauser.agent", Set.of("dev.pauser.gate", "dev.pauser.agent.log", "dev.pauser.agent.config",
                     "dev.pauser.agent.contract", "dev.pauser.agent.instrument", "dev.pauser.agent.checkpoint",
-                    "dev.pauser.agent.control", "dev.pauser.agent.state")));
+                    "dev.pauser.agent.control", "dev.pauser.agent.state", "dev.pauser.agent.cluster")));
 
     @Test
     void packagesDependOnlyAsDeclaredAndWithoutCycles() throws Exception {

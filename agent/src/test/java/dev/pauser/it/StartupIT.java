@@ -137,6 +137,26 @@ class StartupIT {
     }
 
     /**
+     * Without the cluster option nothing of the bundled ZooKeeper client, Curator, Guava or Netty is loaded: a program
+     * training alone pays neither their start-up nor their threads.
+     */
+    @Test
+    void withoutAJobNoCoordinationLibraryLoads() throws Exception {
+        Path dir = tmp.resolve("run");
+        String out;
+        try (ChildJvm run = ChildJvm.builder().agent("dir=" + dir).jvmArg("-Xlog:class+load=info")
+                .jvmArg("-cp").jvmArg(trainerOnly()).jvmArg("gen.Counted").jvmArg("5").jvmArg("exact").jvmArg("-1")
+                .jvmArg("").start()) {
+            out = finish(run);
+        }
+        assertTrue(out.contains("dev.pauser.agent.AgentWiring"), "class loading is logged:\n" + out);
+        assertTrue(out.contains("result step=5 "), out);
+        List<String> loaded = out.lines().filter(l -> l.matches(".*dev\\.pauser\\.(shaded\\.(zookeeper|curator|jute|google"
+                + "|netty|slf4j)|agent\\.cluster)\\..*")).collect(Collectors.toList());
+        assertEquals(List.of(), loaded, "loaded without cluster=");
+    }
+
+    /**
      * The agent registers its MBean beside the program's main; a program that looks for it at once (or a JMX client
      * that connects at once) must find it all the same, with the start-up phases logged at debug.
      */

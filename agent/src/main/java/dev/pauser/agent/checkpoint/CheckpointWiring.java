@@ -60,10 +60,11 @@ public final class CheckpointWiring {
      * @param addStopHook registers work for the graceful stop's final safe point
      * @param opened runs once the store is open, before anything is said about the checkpoints in it (the agent's
      *        start line)
+     * @param afterExit runs on {@code pauser-exit} as the JVM exits, after the exit checkpoint (if any) is durable
      * @throws DirectoryRefused when the directory cannot be used; the caller reports it (premain: exit 2)
      */
     public static Checkpointer start(Settings s, Checkpointer.Listener listener, Consumer<String> fatal,
-            Consumer<Runnable> addStopHook, Runnable opened) {
+            Consumer<Runnable> addStopHook, Runnable opened, Runnable afterExit) {
         CheckpointStore store;
         try {
             store = CheckpointStore.open(s.dir(), CheckpointStore.Options.defaults().withRetention(s.keep(), s.keepEvery()));
@@ -109,7 +110,10 @@ public final class CheckpointWiring {
                 awaitIdle(checkpointer, s.graceSeconds());
             }
         });
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> atExit(checkpointer, s.graceSeconds()), "pauser-exit"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            atExit(checkpointer, s.graceSeconds());
+            afterExit.run();
+        }, "pauser-exit"));
         checkpointer.setEverySteps(s.every() > 0 ? s.every() : 0);
         checkpointer.setInterval(s.interval());
         return checkpointer;

@@ -61,6 +61,7 @@ public final class Checkpointer {
     private final CheckpointCapture capture;
     private final CheckpointWriter writer;
     private volatile long everySteps;
+    private final CheckpointStore store;
 
     // Coordination, guarded by this.
     private CompletableFuture<CheckpointResult> next;
@@ -77,6 +78,7 @@ public final class Checkpointer {
     Checkpointer(CheckpointStore store, TrainerRegistry registry, TrainerRestorer restorer, boolean async,
             boolean checkpointOnPause, boolean releaseGpuOnPause, Listener listener) {
         this.registry = registry;
+        this.store = store;
         this.preparation = new CheckpointPreparation(writerThread, restorer, () -> disabled);
         this.async = async;
         this.checkpointOnPause = checkpointOnPause;
@@ -84,6 +86,11 @@ public final class Checkpointer {
         this.capture = new CheckpointCapture(registry, restorer, status, this::disable,
                 () -> gpuRelease != null && gpuRelease.holding());
         this.writer = new CheckpointWriter(store, restorer, status, listener, timer);
+    }
+
+    /** Keeps the checkpoint of {@code step} through retention (the job's newest commit); {@link CheckpointStore#pin}. */
+    public void pin(long step) {
+        store.pin(step);
     }
 
     /** The newest checkpoint and the last attempt's outcome, as JMX shows them. */

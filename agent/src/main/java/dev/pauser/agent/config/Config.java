@@ -101,11 +101,24 @@ public final class Config {
             "a readable file of step=<class>#<method> and state=<class>#<field> lines (empty: none)",
             NamedMembers::readFile);
 
+    private static final Option<JobAddress> CLUSTER = new Option<>("cluster", "",
+            "<ZooKeeper connect string>/<job path>, such as zk1:2181,zk2:2181/pauser/jobs/mnist (empty: this JVM "
+                    + "trains alone)", v -> v.isBlank() ? null : JobAddress.parse(v));
+    private static final Option<Integer> RANK =
+            new Option<>("rank", "", "this worker's number, 0 to worldSize-1 (needed with cluster)",
+                    v -> v.isEmpty() ? -1 : parseInt(v, 0));
+    private static final Option<Integer> WORLD_SIZE =
+            new Option<>("worldSize", "", "the number of worker JVMs in the job, 1 or more (needed with cluster)",
+                    v -> v.isEmpty() ? -1 : parseInt(v, 1));
+    private static final Option<Duration> JOB_TIMEOUT = new Option<>("jobTimeout", "30s",
+            "a duration such as 30s or 2m", Config::parseDuration);
+
     private static final Map<String, Option<?>> OPTIONS = new LinkedHashMap<>();
 
     static {
         for (Option<?> o : new Option<?>[] {DIR, ON_SIGNAL, GRACE_SECONDS, PAUSE_AT_STEP, STOP_AT_STEP, LOG, EVERY, INTERVAL, KEEP,
-            KEEP_EVERY, RESUME, ON_MISMATCH, ASYNC, CHECKPOINT_ON_PAUSE, RELEASE_GPU_ON_PAUSE, STEP, STATE, CONFIG}) {
+            KEEP_EVERY, RESUME, ON_MISMATCH, ASYNC, CHECKPOINT_ON_PAUSE, RELEASE_GPU_ON_PAUSE, STEP, STATE, CONFIG, CLUSTER, RANK,
+            WORLD_SIZE, JOB_TIMEOUT}) {
             OPTIONS.put(o.key, o);
         }
     }
@@ -138,17 +151,24 @@ public final class Config {
             }
         }
         if (agentArgs != null && !agentArgs.isBlank()) {
+            String lastKey = null;
             for (String pair : agentArgs.split(",")) {
                 if (pair.isBlank()) {
                     continue;
                 }
                 int eq = pair.indexOf('=');
+                if (eq < 0 && CLUSTER.key.equals(lastKey)) {
+                    // A ZooKeeper connect string holds commas: the next server of the cluster value, not a new option.
+                    values.put(lastKey, values.get(lastKey) + "," + pair.trim());
+                    continue;
+                }
                 if (eq <= 0) {
                     throw new ConfigException("pauser: agent argument '" + pair.trim()
                             + "' is not key=value; write key=value,key=value (keys: "
                             + String.join(", ", OPTIONS.keySet()) + ")");
                 }
-                put(values, sources, pair.substring(0, eq).trim(), pair.substring(eq + 1).trim(), "agent argument");
+                lastKey = pair.substring(0, eq).trim();
+                put(values, sources, lastKey, pair.substring(eq + 1).trim(), "agent argument");
             }
         }
         Map<String, String> checked = new LinkedHashMap<>();
@@ -168,7 +188,26 @@ public final class Config {
             }
             checked.put(e.getKey(), e.getValue());
         }
+        checkJobOptions(checked, sources);
         return new Config(checked);
+    }
+
+    /** {@code cluster} needs {@code rank} and {@code worldSize}, and the rank must be one of the world's. */
+    private static void checkJobOptions(Map<String, String> checked, Map<String, String> sources) {
+        if (CLUSTER.parser.apply(checked.getOrDefault(CLUSTER.key, "")) == null) {
+            return;
+        }
+        int rank = RANK.parser.apply(checked.getOrDefault(RANK.key, ""));
+        int worldSize = WORLD_SIZE.parser.apply(checked.getOrDefault(WORLD_SIZE.key, ""));
+        if (rank < 0 || worldSize < 0) {
+            throw new ConfigException("pauser: option cluster (" + sources.get(CLUSTER.key) + ") needs rank and "
+                    + "worldSize too: give each worker rank=<0 to worldSize-1>,worldSize=<number of workers> (or "
+                    + envNameOf(RANK.key) + " and " + envNameOf(WORLD_SIZE.key) + ")");
+        }
+        if (rank >= worldSize) {
+            throw new ConfigException("pauser: rank=" + rank + " (" + sources.get(RANK.key) + ") is not below worldSize="
+                    + worldSize + " (" + sources.get(WORLD_SIZE.key) + "): ranks run from 0 to worldSize-1");
+        }
     }
 
     private static void put(Map<String, String> values, Map<String, String> sources, String key, String value,
@@ -263,6 +302,26 @@ public final class Config {
     /** Give the GPU memory of {@code @TrainState} fields back to the device while paused. */
     public boolean releaseGpuOnPause() {
         return get(RELEASE_GPU_ON_PAUSE);
+    }
+
+    /** The job this JVM is one worker of; null when it trains alone. */
+    public JobAddress cluster() {
+        return get(CLUSTER);
+    }
+
+    /** This worker's rank in the job; -1 without {@code cluster}. */
+    public int rank() {
+        return get(RANK);
+    }
+
+    /** The number of workers in the job; -1 without {@code cluster}. */
+    public int worldSize() {
+        return get(WORLD_SIZE);
+    }
+
+    /** How long a worker waits for ZooKeeper and for its peers in job operations. */
+    public Duration jobTimeout() {
+        return get(JOB_TIMEOUT);
     }
 
     /** The methods named as steps ({@code step=} and {@code config=}): class name to method names. */

@@ -53,6 +53,18 @@ public interface PauserMXBean {
 
     String getDirectory();
 
+    /** The job of several JVMs this one is a worker of (the cluster option); empty when it trains alone. */
+    String getJob();
+
+    /** This worker's rank in its job; -1 when it trains alone. */
+    int getJobRank();
+
+    /** Every registered worker of the job, one line each: {@code rank 0 host h pid 123 PAUSED step 42}. */
+    String[] getJobWorkers();
+
+    /** The newest step the whole job committed a checkpoint of; -1 for none, or alone. */
+    long getJobCommittedStep();
+
     String getPauseFile();
 
     String getOnSignal();

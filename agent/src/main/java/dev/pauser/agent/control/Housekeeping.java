@@ -56,11 +56,11 @@ public final class Housekeeping {
         if (exists && !pausedByFile) {
             pausedByFile = true;
             Log.info("pause file " + pauseFile + " appeared: pausing");
-            Gate.pause();
+            PauseRequests.pause("the pause file");
         } else if (!exists && pausedByFile) {
             pausedByFile = false;
             Log.info("pause file " + pauseFile + " removed: resuming");
-            Gate.resume();
+            PauseRequests.resume("the pause file");
         }
     }
 

@@ -37,6 +37,8 @@ public final class PauserControl implements PauserMXBean {
     private final Runnable stop;
     private final Checkpointer checkpointer;
 
+    private volatile JobView job = JobView.ALONE;
+
     public PauserControl(String directory, String pauseFile, String onSignal, int graceSeconds, String version,
             DoubleSupplier stepsPerSecond, Runnable stop, Checkpointer checkpointer) {
         this.checkpointer = checkpointer;
@@ -109,6 +111,31 @@ public final class PauserControl implements PauserMXBean {
         return directory;
     }
 
+    /** Shows the job this JVM is a worker of. */
+    public void showJob(JobView view) {
+        job = view;
+    }
+
+    @Override
+    public String getJob() {
+        return job.job();
+    }
+
+    @Override
+    public int getJobRank() {
+        return job.rank();
+    }
+
+    @Override
+    public String[] getJobWorkers() {
+        return job.workers();
+    }
+
+    @Override
+    public long getJobCommittedStep() {
+        return job.committedStep();
+    }
+
     @Override
     public String getPauseFile() {
         return pauseFile;
@@ -131,12 +158,12 @@ public final class PauserControl implements PauserMXBean {
 
     @Override
     public void pause() {
-        Gate.pause();
+        PauseRequests.pause("JMX");
     }
 
     @Override
     public void resume() {
-        Gate.resume();
+        PauseRequests.resume("JMX");
     }
 
     @Override
@@ -289,7 +316,7 @@ public final class PauserControl implements PauserMXBean {
     @Override
     public String pauseAndWait(long timeoutMillis) {
         checkTimeout("pauseAndWait", timeoutMillis);
-        Gate.pause();
+        PauseRequests.pause("JMX");
         try {
             return Gate.awaitState(timeoutMillis, GateState.PAUSED, GateState.STOPPING).name();
         } catch (InterruptedException e) {

@@ -82,6 +82,13 @@ public final class PauserMBean extends StandardEmitterMBean implements GateListe
             "DeviceReleaseError", "Why taking the GPU memory back at the last resume failed (the run stays paused; "
                     + "resume again to retry); empty otherwise",
             "Directory", "Where checkpoints and the pause file live (the dir option)",
+            "Job", "The job of several JVMs this one is a worker of: the ZooKeeper connect string and the job's path "
+                    + "(the cluster option); empty when it trains alone",
+            "JobRank", "This worker's rank in its job; -1 when it trains alone",
+            "JobWorkers", "Every registered worker of the job as ZooKeeper last told this one: rank, host, pid, state "
+                    + "and step",
+            "JobCommittedStep", "The newest step the whole job committed a checkpoint of (every worker's is "
+                    + "durable); -1 for none",
             "PauseFile", "While this file exists the run is paused: creating it pauses, deleting it resumes",
             "OnSignal", "What SIGTERM and SIGINT do: STOP (finish the step, checkpoint, exit) or EXIT (the JVM's "
                     + "default)",
@@ -101,7 +108,8 @@ public final class PauserMBean extends StandardEmitterMBean implements GateListe
                     + "ALREADY_DURABLE, NOTHING_TO_SAVE, REQUESTED, TIMED_OUT or FAILED), step, path, bytes, millis, "
                     + "error, and message (checkpointAndWait's line)",
             "stop", "Ends the JVM: finishes the in-flight steps, writes the final checkpoint, then exits the JVM with "
-                    + "status 0. Returns at once; the run does not come back (start it again to resume)");
+                    + "status 0 (as a worker of a job, every worker stops at one agreed step). Returns at once; the run "
+                    + "does not come back (start it again to resume)");
 
     /** What each operation's parameter means: units and special values, which JConsole shows on hovering the field. */
     private static final Map<String, String> TIMEOUTS = Map.of(

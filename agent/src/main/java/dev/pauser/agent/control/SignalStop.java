@@ -36,6 +36,6 @@ public final class SignalStop {
             Log.stderr("second SIG" + s.getName() + ": exiting now");
             Runtime.getRuntime().halt(status);
         }
-        stopper.stop("SIG" + s.getName(), status);
+        stopper.request("SIG" + s.getName(), status);
     }
 }

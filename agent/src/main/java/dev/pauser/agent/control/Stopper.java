@@ -5,6 +5,7 @@ import dev.pauser.gate.Gate;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiConsumer;
 
 /**
  * The graceful stop, shared by SIGTERM/SIGINT and the {@code stop} operation: close the gate, let in-flight steps run
@@ -17,6 +18,9 @@ public final class Stopper {
     private final long graceMillis;
     private final AtomicBoolean started = new AtomicBoolean();
     private final List<Runnable> hooks = new CopyOnWriteArrayList<>();
+    /** Takes stop requests for a job of several JVMs; null when this JVM trains alone. */
+    private volatile BiConsumer<String, Integer> job;
+    private final AtomicBoolean askedJob = new AtomicBoolean();
 
     public Stopper(int graceSeconds) {
         this.graceMillis = graceSeconds * 1000L;
@@ -31,7 +35,28 @@ public final class Stopper {
         return started.get();
     }
 
-    /** Starts the stop once; later calls do nothing. Returns at once. */
+    /**
+     * Sends later {@link #request}s to the job this JVM is a worker of, which stops every worker at one step; it calls
+     * {@link #stop} here when the step is agreed (or when the job can't be reached).
+     */
+    public void routeTo(BiConsumer<String, Integer> jobStop) {
+        job = jobStop;
+    }
+
+    /**
+     * A stop asked of this JVM (a signal, the stop operation): to the job when there is one (once: asked again, this JVM
+     * stops at once), else {@link #stop}. Any thread; returns at once.
+     */
+    public void request(String reason, int exitStatus) {
+        BiConsumer<String, Integer> j = job;
+        if (j != null && askedJob.compareAndSet(false, true)) {
+            j.accept(reason, exitStatus);
+        } else {
+            stop(reason, exitStatus);
+        }
+    }
+
+    /** Starts the stop of this JVM once; later calls do nothing. Returns at once. */
     public void stop(String reason, int exitStatus) {
         if (!started.compareAndSet(false, true)) {
             return;

@@ -88,6 +88,8 @@ public final class CheckpointStore implements Closeable {
     private final CheckpointCommit protocol;
     private final List<String> openReport;
     private final Set<Long> protectedSteps = new HashSet<>();
+    /** The step {@link #pin} keeps, -1 for none. Guarded by this. */
+    private long pinnedStep = -1;
 
     private CheckpointStore(Path root, Options options, DirectoryLock lock, List<String> report) {
         this.root = root;
@@ -177,6 +179,15 @@ public final class CheckpointStore implements Closeable {
         if (step.isPresent()) {
             protectedSteps.add(step.getAsLong());
         }
+    }
+
+    /**
+     * Keeps the checkpoint of {@code step} out of retention, whatever is written after it, until another step is pinned:
+     * the newest checkpoint a job of several workers committed, which every worker must still have when the job resumes
+     * (newer ones of this worker may never commit). Any thread.
+     */
+    public synchronized void pin(long step) {
+        pinnedStep = step;
     }
 
     /** Checkpoint directories under the root, newest (highest step) first. Only names {@code ckpt-<digits>}. */
@@ -319,6 +330,9 @@ public final class CheckpointStore implements Closeable {
         try {
             Set<Long> always = new HashSet<>(protectedSteps);
             always.add(committed);
+            if (pinnedStep >= 0) {
+                always.add(pinnedStep);
+            }
             doomed = options.retention().toDelete(list(root), always);
         } catch (IOException e) {
             problems.add(root + ": cannot list checkpoints for retention: " + e);

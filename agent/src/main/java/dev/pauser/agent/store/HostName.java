@@ -8,13 +8,13 @@ import java.nio.file.Path;
  * The host name a manifest records: the kernel's host name, else {@code HOSTNAME} or {@code COMPUTERNAME}, else
  * "unknown". Looked up once per JVM, on the first committing thread; any thread.
  */
-final class HostName {
+public final class HostName {
     private static volatile String host;
 
     private HostName() {
     }
 
-    static String get() {
+    public static String get() {
         String h = host;
         if (h == null) {
             h = find();

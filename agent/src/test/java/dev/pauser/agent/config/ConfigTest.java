@@ -44,6 +44,38 @@ class ConfigTest {
     }
 
     @Test
+    void clusterKeepsTheCommasOfItsConnectStringInTheAgentArguments() {
+        Config c = Config.load("cluster=zk1:2181,zk2:2181,zk3/pauser/jobs/mnist,rank=2,worldSize=3,every=100", props(),
+                Map.of());
+        assertEquals(new JobAddress("zk1:2181,zk2:2181,zk3", "/pauser/jobs/mnist"), c.cluster());
+        assertEquals(2, c.rank());
+        assertEquals(3, c.worldSize());
+        assertEquals(100, c.every());
+        assertEquals(java.time.Duration.ofSeconds(30), c.jobTimeout());
+        Config env = Config.load(null, props(), Map.of("PAUSER_CLUSTER", "h:1/j", "PAUSER_RANK", "0",
+                "PAUSER_WORLD_SIZE", "1"));
+        assertEquals("h:1/j", env.cluster().toString());
+        assertEquals(null, Config.load(null, props(), Map.of()).cluster());
+        // a piece without '=' after any other option is still an error
+        assertThrows(ConfigException.class, () -> Config.load("dir=/x,zk2:2181", props(), Map.of()));
+    }
+
+    @Test
+    void clusterNeedsARankBelowTheWorldSize() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> Config.load("cluster=zk:2181/job,worldSize=3", props(), Map.of()));
+        assertTrue(e.getMessage().contains("needs rank and worldSize"), e.getMessage());
+        e = assertThrows(ConfigException.class,
+                () -> Config.load("cluster=zk:2181/job,rank=3,worldSize=3", props(), Map.of()));
+        assertTrue(e.getMessage().contains("rank=3") && e.getMessage().contains("worldSize=3"), e.getMessage());
+        e = assertThrows(ConfigException.class, () -> Config.load("cluster=zk:2181", props(), Map.of()));
+        assertTrue(e.getMessage().contains("option cluster"), e.getMessage());
+        e = assertThrows(ConfigException.class, () -> Config.load("cluster=zk:2181/a//b,rank=0,worldSize=1", props(),
+                Map.of()));
+        assertTrue(e.getMessage().contains("option cluster"), e.getMessage());
+    }
+
+    @Test
     void agentArgumentsBeatSystemPropertiesBeatEnvironment() {
         Map<String, String> env = Map.of("PAUSER_GRACE_SECONDS", "1", "PAUSER_PAUSE_AT_STEP", "9", "PAUSER_DIR", "/env");
         Properties p = props("pauser.graceSeconds", "2", "pauser.dir", "/prop");
@@ -66,7 +98,7 @@ class ConfigTest {
         ConfigException e = assertThrows(ConfigException.class, () -> Config.load("bogus=1", props(), Map.of()));
         assertEquals("pauser: unknown option 'bogus' (agent argument); known options: dir, onSignal, graceSeconds, "
                 + "pauseAtStep, stopAtStep, log, every, interval, keep, keepEvery, resume, onMismatch, async, checkpointOnPause, "
-                + "releaseGpuOnPause, step, state, config", e.getMessage());
+                + "releaseGpuOnPause, step, state, config, cluster, rank, worldSize, jobTimeout", e.getMessage());
         e = assertThrows(ConfigException.class, () -> Config.load(null, props("pauser.pauseAt", "3"), Map.of()));
         assertTrue(e.getMessage().contains("'pauseAt' (system property -Dpauser.pauseAt)"), e.getMessage());
         e = assertThrows(ConfigException.class, () -> Config.load(null, props(), Map.of("PAUSER_GRACE", "3")));
