@@ -1,0 +1,494 @@
+package dev.pauser.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.pauser.agent.contract.PauserMXBean;
+import dev.pauser.fixture.LockStepTrainer;
+import java.io.IOException;
+import java.lang.reflect.UndeclaredThrowableException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import javax.management.InstanceNotFoundException;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.RetryOneTime;
+import org.apache.curator.test.InstanceSpec;
+import org.apache.curator.test.TestingCluster;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Several worker JVMs as one job, end to end: a real ZooKeeper ensemble of three servers (Curator's
+ * {@link TestingCluster}) in the test JVM, three {@link LockStepTrainer} workers started with the built agent and
+ * {@code cluster=<connect>/<job>,rank=R,worldSize=3,dir=<own>}, driven as a user would: {@code pauser job ...}, JMX,
+ * {@code kill -9}, ZooKeeper servers going away. Curator in the test JVM only reads the job's nodes.
+ *
+ * <p>The workers exchange values every step and fail at once where one resumed from another step than its peers, and
+ * a worker paused at another step than its peers would leave them waiting forever: every check below rests on that.
+ * The expected results are those of the same three workers run once to the end <em>without</em> the agent: the
+ * program's own answer, which a run paused, killed and resumed under Pauser must reproduce bit for bit (a reference
+ * taken with the agent could share a fault with the runs it checks).
+ *
+ * <p>The workers sleep 2-5 ms per step while the test acts (so a few hundred steps per second) and run to their end at
+ * full speed once it deletes their {@code --delay-while} file.
+ */
+class ClusterIT {
+    private static final int WORLD = 3;
+    private static final long STEPS = 12_000;
+    private static final Duration LONG = Duration.ofSeconds(120);
+    private static final Pattern RESULT = Pattern.compile("RESULT rank=\\d+ step=\\d+ value=\\p{XDigit}+");
+    private static final String RESUMING = "resuming from committed step (\\d+)";
+    /** The kill moments' seed; {@code -Dpauser.test.seed=} repeats a failed run's moments. */
+    private static final long SEED = Long.getLong("pauser.test.seed", 20261201L);
+
+    /** The three RESULT lines of the uninterrupted run without the agent, by rank; made once per test JVM. */
+    private static List<String> reference;
+
+    @TempDir
+    Path tmp;
+
+    private TestingCluster ensemble;
+    private CuratorFramework reader;
+    private final List<Job> jobs = new ArrayList<>();
+
+    @BeforeEach
+    void startEnsemble() throws Exception {
+        ensemble = new TestingCluster(3);
+        ensemble.start();
+        reader = CuratorFrameworkFactory.newClient(ensemble.getConnectString(), 10_000, 5_000, new RetryOneTime(200));
+        reader.start();
+    }
+
+    @AfterEach
+    void stopAll() throws IOException {
+        for (Job job : jobs) {
+            job.close();
+        }
+        if (reader != null) {
+            reader.close();
+        }
+        if (ensemble != null) {
+            ensemble.close();
+        }
+    }
+
+    @Test
+    void jobPausesStopEveryWorkerAtOneStepFiftyTimesAndTheRunEndsAsAnUninterruptedOne() throws Exception {
+        Job job = new Job("pause-cycles", "", 5);
+        job.startAll();
+        PauserMXBean[] mx = job.mxBeans();
+        for (int cycle = 0; cycle < 50; cycle++) {
+            // every tenth cycle through `pauser job` (a JVM of its own, a second each); the others through JMX on a
+            // different worker each time, which the worker turns into a pause of the job
+            boolean cli = cycle % 10 == 0;
+            long printed = -1;
+            if (cli) {
+                CliIT.Result r = CliIT.pauser("job", "pause", job.address(), "--wait=60s");
+                assertEquals(0, r.exit(), r + job.describe());
+                Matcher m = Pattern.compile("^job " + Pattern.quote(job.path) + ": paused at step (\\d+) \\(3 of 3 "
+                        + "workers\\)$").matcher(r.out().strip());
+                assertTrue(m.matches(), r.toString());
+                printed = Long.parseLong(m.group(1));
+            } else {
+                mx[cycle % WORLD].pause();
+            }
+            int c = cycle;
+            await(job, "cycle " + cycle + ": every worker PAUSED", () -> Arrays.stream(mx)
+                    .allMatch(b -> "PAUSED".equals(b.getState())));
+            long step = mx[0].getStep();
+            for (int r = 0; r < WORLD; r++) {
+                assertEquals(step, mx[r].getStep(), "cycle " + c + ": rank " + r + " paused at another step than "
+                        + "rank 0" + job.describe());
+                assertTrue(mx[r].isPaused());
+            }
+            if (cli) {
+                assertEquals(printed, step, "the step job pause printed" + job.describe());
+                CliIT.Result r = CliIT.pauser("job", "resume", job.address());
+                assertEquals(0, r.exit(), r + job.describe());
+                assertEquals("job " + job.path + ": resumed (3 workers)", r.out().strip(), r.toString());
+            } else {
+                mx[(cycle + 1) % WORLD].resume();
+            }
+            await(job, "cycle " + cycle + ": every worker past step " + step, () -> Arrays.stream(mx)
+                    .allMatch(b -> b.getStep() > step));
+        }
+        assertEquals(reference(), job.results());
+    }
+
+    @Test
+    void killedAtRandomMomentsEveryWorkerResumesFromTheCommittedStepAndTheRunEndsAsAnUninterruptedOne()
+            throws Exception {
+        Random random = new Random(SEED);
+        Job job = new Job("kill-all", "every=100", 2);
+        long committed = -1;
+        for (int round = 0; round <= 3; round++) {
+            job.startAll();
+            long from = 0;
+            if (round > 0) {
+                from = job.awaitSameResumeStep();
+                assertEquals(committed, from, "the newest committed step before the kill" + job.describe());
+            }
+            if (round == 3) {
+                break;
+            }
+            long target = from + 150 + random.nextInt(450);
+            PauserMXBean rank0 = job.mxBean(0);
+            await(job, "round " + round + ": step " + target + " (seed " + SEED + ")",
+                    () -> rank0.getStep() >= target);
+            job.killAll();
+            if (round == 0) {
+                for (ChildJvm w : job.workers) {
+                    assertTrue(w.output().contains("no job checkpoint committed yet; starting afresh"), w.describe());
+                }
+            }
+            committed = committedSteps(job).stream().mapToLong(Long::longValue).max().orElse(-1);
+            assertTrue(committed >= from, "a commit went missing: newest " + committed + ", resumed from " + from);
+        }
+        assertEquals(reference(), job.results());
+    }
+
+    @Test
+    void aWorkerKilledWhileWritingItsCheckpointLeavesThatStepUncommittedAndTheJobResumesFromThePreviousOne()
+            throws Exception {
+        Job job = new Job("kill-one", "every=100", 2);
+        job.start(0);
+        job.start(1);
+        job.start(2, "-Dlockstep.slowCheckpointFromStep=300");
+        long s = Long.parseLong(job.workers[2].awaitLine("slow checkpoint of step (\\d+)", LONG).group(1));
+        String records = job.path + "/checkpoints/" + s;
+        await(job, "ranks 0 and 1 recording their checkpoints of step " + s,
+                () -> exists(records + "/0") && exists(records + "/1"));
+        assertFalse(exists(records + "/2"), "rank 2 is still writing its checkpoint of step " + s);
+        job.workers[2].signal("KILL");
+        job.workers[2].awaitExit(LONG);
+        // its peers fail at their next exchange (or wait on it): kill them as well
+        job.killAll();
+        assertNull(reader.checkExists().forPath(job.path + "/committed/" + s),
+                "step " + s + " committed without rank 2" + job.describe());
+        List<Long> committed = committedSteps(job);
+        long previous = committed.stream().mapToLong(Long::longValue).max().orElse(-1);
+        assertTrue(previous >= 0 && previous < s, "committed " + committed + job.describe());
+
+        job.startAll();
+        assertEquals(previous, job.awaitSameResumeStep(), job.describe());
+        assertEquals(reference(), job.results());
+    }
+
+    @Test
+    void aZooKeeperServerDownChangesNothingAndWithTheEnsembleDownTrainingGoesOnUntilItIsBack() throws Exception {
+        Job job = new Job("zookeeper", "every=100", 2);
+        job.startAll();
+        PauserMXBean[] mx = job.mxBeans();
+        await(job, "three registered workers", () -> children(job.path + "/workers").size() == WORLD);
+        List<InstanceSpec> servers = new ArrayList<>(ensemble.getInstances());
+
+        assertTrue(ensemble.killServer(servers.get(0)));
+        jobPauseAndResume(job, mx);
+        long newest = committedSteps(job).stream().mapToLong(Long::longValue).max().orElse(-1);
+        await(job, "a job checkpoint committed after " + newest + " with one server down",
+                () -> committedSteps(job).stream().anyMatch(c -> c > newest));
+
+        assertTrue(ensemble.killServer(servers.get(1)));
+        assertTrue(ensemble.killServer(servers.get(2)));
+        long[] atOutage = new long[WORLD];
+        for (int r = 0; r < WORLD; r++) {
+            atOutage[r] = mx[r].getStep();
+        }
+        await(job, "training going on without ZooKeeper", () -> {
+            for (int r = 0; r < WORLD; r++) {
+                if (mx[r].getStep() < atOutage[r] + 200) {
+                    return false;
+                }
+            }
+            return true;
+        });
+        CliIT.Result refused = CliIT.pauser("job", "pause", job.address(), "--wait=60s");
+        assertEquals(1, refused.exit(), refused.toString());
+        assertTrue(refused.oneErrorLine().startsWith("pauser: cannot reach ZooKeeper at "), refused.toString());
+
+        for (InstanceSpec server : servers) {
+            assertTrue(ensemble.restartServer(server));
+        }
+        long outage = Arrays.stream(atOutage).max().getAsLong();
+        await(job, "every worker registered again, with its pid and a step after the outage", () -> {
+            List<String> ranks = children(job.path + "/workers");
+            if (ranks.size() != WORLD) {
+                return false;
+            }
+            for (int r = 0; r < WORLD; r++) {
+                String data = data(job.path + "/workers/" + r);
+                Matcher step = Pattern.compile("\"step\":(\\d+)").matcher(data);
+                if (!data.contains("\"pid\":" + job.workers[r].pid()) || !step.find()
+                        || Long.parseLong(step.group(1)) <= outage) {
+                    return false;
+                }
+            }
+            return true;
+        });
+        jobPauseAndResume(job, mx);
+        assertEquals(reference(), job.results());
+    }
+
+    /** {@code pauser job pause}, every worker paused at the step it printed, {@code pauser job resume}, steps move. */
+    private void jobPauseAndResume(Job job, PauserMXBean[] mx) throws Exception {
+        CliIT.Result paused = CliIT.pauser("job", "pause", job.address(), "--wait=60s");
+        assertEquals(0, paused.exit(), paused + job.describe());
+        Matcher m = Pattern.compile("paused at step (\\d+) \\(3 of 3 workers\\)").matcher(paused.out());
+        assertTrue(m.find(), paused.toString());
+        long step = Long.parseLong(m.group(1));
+        for (int r = 0; r < WORLD; r++) {
+            assertEquals("PAUSED", mx[r].getState(), "rank " + r + job.describe());
+            assertEquals(step, mx[r].getStep(), "rank " + r + job.describe());
+        }
+        CliIT.Result resumed = CliIT.pauser("job", "resume", job.address());
+        assertEquals(0, resumed.exit(), resumed + job.describe());
+        await(job, "every worker past step " + step, () -> Arrays.stream(mx).allMatch(b -> b.getStep() > step));
+    }
+
+    /** The three workers of one job: its path, ports and directories, and the JVMs running them now. */
+    private final class Job implements AutoCloseable {
+        final String path;
+        final int basePort;
+        final String options;
+        final long delayMillis;
+        /** While it exists the workers sleep {@link #delayMillis} per step. */
+        final Path slow;
+        final ChildJvm[] workers = new ChildJvm[WORLD];
+        /** Every JVM started for this job, so that none outlives the test. */
+        final List<ChildJvm> started = new ArrayList<>();
+
+        Job(String name, String options, long delayMillis) throws IOException {
+            this.path = "/pauser/it/" + name + "-" + System.nanoTime();
+            this.basePort = freeBasePort();
+            this.options = options;
+            this.delayMillis = delayMillis;
+            this.slow = Files.createFile(tmp.resolve(name + ".slow"));
+            jobs.add(this);
+        }
+
+        String address() {
+            return ensemble.getConnectString() + path;
+        }
+
+        ChildJvm start(int rank, String... jvmArgs) throws IOException {
+            ChildJvm.Builder b = ChildJvm.builder().agent("cluster=" + address() + ",rank=" + rank + ",worldSize="
+                    + WORLD + ",dir=" + tmp.resolve("rank-" + rank) + (options.isEmpty() ? "" : "," + options));
+            for (String arg : jvmArgs) {
+                b.jvmArg(arg);
+            }
+            ChildJvm w = b.main(LockStepTrainer.class, workerArgs(rank, basePort, "--delay-ms",
+                    Long.toString(delayMillis), "--delay-while", slow.toString())).start();
+            workers[rank] = w;
+            started.add(w);
+            return w;
+        }
+
+        void startAll() throws IOException {
+            for (int r = 0; r < WORLD; r++) {
+                start(r);
+            }
+        }
+
+        PauserMXBean[] mxBeans() throws Exception {
+            PauserMXBean[] mx = new PauserMXBean[WORLD];
+            for (int r = 0; r < WORLD; r++) {
+                mx[r] = mxBean(r);
+            }
+            return mx;
+        }
+
+        /** The worker's Pauser MXBean, once registered (the agent registers it beside the program's start). */
+        PauserMXBean mxBean(int rank) throws Exception {
+            PauserMXBean mx = workers[rank].pauser();
+            await(this, "rank " + rank + "'s Pauser MXBean", () -> {
+                try {
+                    mx.getStep();
+                    return true;
+                } catch (UndeclaredThrowableException e) {
+                    if (e.getCause() instanceof InstanceNotFoundException) {
+                        return false;
+                    }
+                    throw e;
+                }
+            });
+            return mx;
+        }
+
+        /** {@code kill -9} of every worker still running, in one command, and waits for them to be gone. */
+        void killAll() throws Exception {
+            List<String> cmd = new ArrayList<>(List.of("kill", "-KILL"));
+            for (ChildJvm w : workers) {
+                if (w.process().isAlive()) {
+                    cmd.add(Long.toString(w.pid()));
+                }
+            }
+            if (cmd.size() > 2) {
+                new ProcessBuilder(cmd).inheritIO().start().waitFor();
+            }
+            for (ChildJvm w : workers) {
+                w.awaitExit(LONG);
+                w.close();
+            }
+        }
+
+        /** Every worker's {@code resuming from committed step S} line; they must name the same S, returned. */
+        long awaitSameResumeStep() throws InterruptedException {
+            long[] steps = new long[WORLD];
+            for (int r = 0; r < WORLD; r++) {
+                steps[r] = Long.parseLong(workers[r].awaitLine(RESUMING, LONG).group(1));
+            }
+            for (int r = 1; r < WORLD; r++) {
+                assertEquals(steps[0], steps[r], "rank " + r + " resumed from another step than rank 0" + describe());
+            }
+            return steps[0];
+        }
+
+        /** Lets the workers run to their end at full speed; their RESULT lines by rank, each having exited 0. */
+        List<String> results() throws Exception {
+            Files.deleteIfExists(slow);
+            List<String> lines = new ArrayList<>();
+            for (ChildJvm w : workers) {
+                assertEquals(0, w.awaitExit(LONG), w.describe());
+                lines.add(w.awaitLine(RESULT.pattern(), LONG).group());
+            }
+            return lines;
+        }
+
+        String describe() {
+            StringBuilder sb = new StringBuilder();
+            for (int r = 0; r < WORLD; r++) {
+                if (workers[r] != null) {
+                    sb.append("\n--- rank ").append(r).append(": ").append(workers[r].describe());
+                }
+            }
+            return sb.toString();
+        }
+
+        @Override
+        public void close() {
+            for (ChildJvm w : started) {
+                w.close();
+            }
+        }
+    }
+
+    /** The fixture's arguments for one worker of this test's job size and step count. */
+    private static String[] workerArgs(int rank, int basePort, String... more) {
+        List<String> args = new ArrayList<>(List.of("--rank", Integer.toString(rank), "--world",
+                Integer.toString(WORLD), "--base-port", Integer.toString(basePort), "--steps", Long.toString(STEPS)));
+        args.addAll(List.of(more));
+        return args.toArray(String[]::new);
+    }
+
+    /** The three workers run once to their end, without the agent and without delay. */
+    private static synchronized List<String> reference() throws Exception {
+        if (reference == null) {
+            int basePort = freeBasePort();
+            List<ChildJvm> workers = new ArrayList<>();
+            try {
+                for (int r = 0; r < WORLD; r++) {
+                    workers.add(ChildJvm.builder().noAgent().main(LockStepTrainer.class, workerArgs(r, basePort))
+                            .start());
+                }
+                List<String> lines = new ArrayList<>();
+                for (ChildJvm w : workers) {
+                    assertEquals(0, w.awaitExit(LONG), w.describe());
+                    lines.add(w.awaitLine(RESULT.pattern(), LONG).group());
+                }
+                reference = lines;
+            } finally {
+                workers.forEach(ChildJvm::close);
+            }
+        }
+        return reference;
+    }
+
+    /**
+     * A base port with the {@code WORLD} ports from it free on the loopback interface, below the ephemeral range
+     * (32768 and up here) so that no outgoing connection of the workers takes one of them meanwhile.
+     */
+    private static int freeBasePort() throws IOException {
+        for (int attempt = 0; attempt < 200; attempt++) {
+            int base = ThreadLocalRandom.current().nextInt(20_000, 32_000 - WORLD);
+            List<ServerSocket> held = new ArrayList<>();
+            try {
+                for (int r = 0; r < WORLD; r++) {
+                    ServerSocket s = new ServerSocket();
+                    held.add(s);
+                    s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), base + r));
+                }
+                return base;
+            } catch (IOException taken) {
+                // try another
+            } finally {
+                for (ServerSocket s : held) {
+                    s.close();
+                }
+            }
+        }
+        throw new IOException("no " + WORLD + " free ports in a row between 20000 and 32000");
+    }
+
+    private void await(Job job, String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + LONG.toNanos();
+        while (!condition.getAsBoolean()) {
+            for (ChildJvm w : job.workers) {
+                if (w != null && !w.process().isAlive()) {
+                    fail("a worker exited before " + what + job.describe());
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                fail("not within " + LONG + ": " + what + job.describe());
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    private boolean exists(String path) {
+        try {
+            return reader.checkExists().forPath(path) != null;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    /** The children of a node; none where it is missing or ZooKeeper does not answer (the caller waits). */
+    private List<String> children(String path) {
+        try {
+            return reader.getChildren().forPath(path);
+        } catch (Exception e) {
+            return List.of();
+        }
+    }
+
+    private String data(String path) {
+        try {
+            return new String(reader.getData().forPath(path), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (Exception e) {
+            return "";
+        }
+    }
+
+    private List<Long> committedSteps(Job job) {
+        return children(job.path + "/committed").stream().map(Long::parseLong).sorted().collect(Collectors.toList());
+    }
+}
