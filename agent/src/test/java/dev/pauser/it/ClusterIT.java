@@ -164,8 +164,8 @@ class ClusterIT {
                 from = job.awaitSameResumeStep();
                 assertEquals(committed, from, "the newest committed step before the kill" + job.describe());
             } else {
-                for (ChildJvm w : job.workers) {
-                    w.awaitLine("no job checkpoint committed yet; starting afresh", LONG);
+                for (int r = 0; r < WORLD; r++) {
+                    job.awaitOutput(r, "no job checkpoint committed yet; starting afresh");
                 }
             }
             if (round == KILL_ROUNDS) {
@@ -192,7 +192,7 @@ class ClusterIT {
         job.start(0);
         job.start(1);
         job.start(2, "-Dlockstep.slowCheckpointFromStep=300");
-        long s = Long.parseLong(job.workers[2].awaitLine("slow checkpoint of step (\\d+)", LONG).group(1));
+        long s = Long.parseLong(job.awaitOutput(2, "slow checkpoint of step (\\d+)").group(1));
         String records = job.path + "/checkpoints/" + s;
         await(job, "ranks 0 and 1 recording their checkpoints of step " + s,
                 () -> exists(records + "/0") && exists(records + "/1"));
@@ -338,7 +338,7 @@ class ClusterIT {
         /** The worker's Pauser MXBean, once registered (the agent registers it beside the program's start). */
         PauserMXBean mxBean(int rank) throws Exception {
             // attached once the program runs (an attach while the JVM is still starting can fail)
-            workers[rank].awaitLine("connected rank=" + rank, LONG);
+            awaitOutput(rank, "connected rank=" + rank);
             PauserMXBean mx = workers[rank].pauser();
             await(this, "rank " + rank + "'s Pauser MXBean", () -> {
                 try {
@@ -375,12 +375,24 @@ class ClusterIT {
         long awaitSameResumeStep() throws InterruptedException {
             long[] steps = new long[WORLD];
             for (int r = 0; r < WORLD; r++) {
-                steps[r] = Long.parseLong(workers[r].awaitLine(RESUMING, LONG).group(1));
+                steps[r] = Long.parseLong(awaitOutput(r, RESUMING).group(1));
             }
             for (int r = 1; r < WORLD; r++) {
                 assertEquals(steps[0], steps[r], "rank " + r + " resumed from another step than rank 0" + describe());
             }
             return steps[0];
+        }
+
+        /** The first match of {@code regex} in what the worker printed; fails at once where a worker exits first. */
+        Matcher awaitOutput(int rank, String regex) throws InterruptedException {
+            Pattern p = Pattern.compile(regex);
+            Matcher[] found = new Matcher[1];
+            await(this, "rank " + rank + " printing /" + regex + "/", () -> {
+                Matcher m = p.matcher(workers[rank].output());
+                found[0] = m;
+                return m.find();
+            });
+            return found[0];
         }
 
         /** Lets the workers run to their end at full speed; their RESULT lines by rank, each having exited 0. */
