@@ -186,6 +186,20 @@ class ClusterIT {
     }
 
     @Test
+    void killedWhileCheckpointingManyTimesASecondEveryWorkerStillHasTheCommittedCheckpoint() throws Exception {
+        // at full speed with every=20, each worker writes dozens of checkpoints a second and keeps its newest three:
+        // the committed step must be one every worker still has when all are killed at once
+        Job job = new Job("kill-fast", "every=20", 0);
+        job.startAll();
+        await(job, "a committed job checkpoint", () -> !committedSteps(job).isEmpty());
+        job.killAll();
+        long committed = committedSteps(job).stream().mapToLong(Long::longValue).max().orElseThrow();
+        job.startAll();
+        assertEquals(committed, job.awaitSameResumeStep(), job.describe());
+        assertEquals(reference(), job.results());
+    }
+
+    @Test
     void aWorkerKilledWhileWritingItsCheckpointLeavesThatStepUncommittedAndTheJobResumesFromThePreviousOne()
             throws Exception {
         Job job = new Job("kill-one", "every=100", 2);
