@@ -34,7 +34,8 @@ import org.apache.zookeeper.CreateMode;
  */
 public final class JobWorker implements PauseRequests.Router, JobView {
     /** The options of a worker. */
-    public record Settings(JobAddress address, int rank, int worldSize, Duration timeout, Path dir, int graceSeconds) {
+    public record Settings(JobAddress address, int rank, int worldSize, Duration timeout, Path dir, int graceSeconds,
+            Path authFile) {
     }
 
     /** The job refused this worker, or could not be reached at start; the message is one line with the fix. */
@@ -80,7 +81,9 @@ public final class JobWorker implements PauseRequests.Router, JobView {
     public static JobWorker join(Settings s) throws Refused {
         CuratorFramework client;
         try {
-            client = JobConnection.open(s.address(), s.timeout(), "pauser-zk");
+            client = JobConnection.open(s.address(), s.timeout(), "pauser-zk", s.authFile());
+        } catch (IllegalArgumentException e) {
+            throw new Refused("pauser: job " + s.address() + ": " + e.getMessage());
         } catch (JobConnection.Unreachable e) {
             throw new Refused("pauser: job " + s.address() + ": " + e.getMessage() + " (a worker needs the job's "
                     + "committed step before it starts; raise jobTimeout= to wait longer)");
