@@ -29,7 +29,7 @@ final class JobStart {
     static String join(Config config, Path dir, boolean lateAttach, AtomicReference<JobWorker> joined) {
         try {
             JobWorker worker = JobWorker.join(new JobWorker.Settings(config.cluster(), config.rank(),
-                    config.worldSize(), config.jobTimeout(), dir, config.graceSeconds()));
+                    config.worldSize(), config.jobTimeout(), dir, config.graceSeconds(), config.zkAuthFile()));
             joined.set(worker);
             return worker.resumeOption(lateAttach ? "never" : config.resume());
         } catch (JobWorker.Refused e) {

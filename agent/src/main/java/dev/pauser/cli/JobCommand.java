@@ -34,8 +34,25 @@ final class JobCommand implements Runnable {
                 description = "The ZooKeeper connect string and the job's path, as in the workers' cluster option.")
         String job;
 
+        @Option(names = "--zk-auth-file", paramLabel = "<file>", defaultValue = "${env:PAUSER_ZK_AUTH_FILE}",
+                description = "The file holding user:password for the job's ZooKeeper nodes, as the workers' "
+                        + "zkAuthFile option (default: the environment variable PAUSER_ZK_AUTH_FILE).")
+        java.nio.file.Path authFile;
+
         @Mixin
         Output out;
+
+        @Override
+        public Integer call() throws Exception {
+            try (JobClient c = connect()) {
+                return run(c);
+            } catch (JobClient.Failure e) {
+                throw new CliException(ExitCodes.FAILED, e.getMessage());
+            }
+        }
+
+        /** The command, on a connected client; a refusal of ZooKeeper's is one line and exit status 1. */
+        abstract Integer run(JobClient c) throws Exception;
 
         JobClient connect() {
             JobAddress address;
@@ -45,13 +62,15 @@ final class JobCommand implements Runnable {
                 throw new CliException(ExitCodes.USAGE, e.getMessage());
             }
             try {
-                return JobClient.connect(address, CONNECT_TIMEOUT);
+                return JobClient.connect(address, CONNECT_TIMEOUT, authFile);
+            } catch (IllegalArgumentException e) {
+                throw new CliException(ExitCodes.USAGE, e.getMessage());
             } catch (JobConnection.Unreachable e) {
                 throw new CliException(ExitCodes.FAILED, e.getMessage());
             }
         }
 
-        static JobClient.Status existing(JobClient c) throws Exception {
+        static JobClient.Status existing(JobClient c) throws JobClient.Failure {
             JobClient.Status s = c.status();
             if (s.worldSize() < 0) {
                 throw new CliException(ExitCodes.NOT_FOUND, "no job at " + c.address()
@@ -70,32 +89,30 @@ final class JobCommand implements Runnable {
         Duration wait;
 
         @Override
-        public Integer call() throws Exception {
-            try (JobClient c = connect()) {
-                JobClient.Status s = existing(c);
-                long epoch = c.requestPause();
-                long deadline = System.nanoTime() + wait.toNanos();
-                while (true) {
-                    OptionalLong agreed = c.agreedStep(epoch);
-                    s = c.status();
-                    if (agreed.isPresent() && allAt(s, "PAUSED", agreed.getAsLong())) {
-                        long step = agreed.getAsLong();
-                        out.print(Output.object("job", c.address().toString(), "state", "PAUSED", "step", step,
-                                "workers", s.workers().size(), "worldSize", s.worldSize()),
-                                "job " + c.address().path() + ": paused at step " + step + " (" + s.workers().size()
-                                        + " of " + s.worldSize() + " workers)");
-                        return ExitCodes.OK;
-                    }
-                    if (System.nanoTime() > deadline) {
-                        throw new CliException(ExitCodes.TIMED_OUT, "job " + c.address().path() + " did not pause within "
-                                + Timeouts.format(wait) + ": " + (agreed.isPresent()
-                                        ? "agreed on step " + agreed.getAsLong() + "; " + describe(s)
-                                        : "ranks answered: " + c.answered(epoch) + " of " + s.worldSize()
-                                                + "; " + describe(s))
-                                + "; the request stays, pauser job resume withdraws it");
-                    }
-                    TimeUnit.MILLISECONDS.sleep(50);
+        Integer run(JobClient c) throws Exception {
+            JobClient.Status s = existing(c);
+            long epoch = c.requestPause();
+            long deadline = System.nanoTime() + wait.toNanos();
+            while (true) {
+                OptionalLong agreed = c.agreedStep(epoch);
+                s = c.status();
+                if (agreed.isPresent() && allAt(s, "PAUSED", agreed.getAsLong())) {
+                    long step = agreed.getAsLong();
+                    out.print(Output.object("job", c.address().toString(), "state", "PAUSED", "step", step,
+                            "workers", s.workers().size(), "worldSize", s.worldSize()),
+                            "job " + c.address().path() + ": paused at step " + step + " (" + s.workers().size()
+                                    + " of " + s.worldSize() + " workers)");
+                    return ExitCodes.OK;
                 }
+                if (System.nanoTime() > deadline) {
+                    throw new CliException(ExitCodes.TIMED_OUT, "job " + c.address().path() + " did not pause within "
+                            + Timeouts.format(wait) + ": " + (agreed.isPresent()
+                                    ? "agreed on step " + agreed.getAsLong() + "; " + describe(s)
+                                    : "ranks answered: " + c.answered(epoch) + " of " + s.worldSize()
+                                            + "; " + describe(s))
+                            + "; the request stays, pauser job resume withdraws it");
+                }
+                TimeUnit.MILLISECONDS.sleep(50);
             }
         }
     }
@@ -108,25 +125,23 @@ final class JobCommand implements Runnable {
         Duration wait;
 
         @Override
-        public Integer call() throws Exception {
-            try (JobClient c = connect()) {
-                existing(c);
-                c.requestResume();
-                long deadline = System.nanoTime() + wait.toNanos();
-                while (true) {
-                    JobClient.Status s = c.status();
-                    if (s.workers().stream().noneMatch(w -> w.state().equals("PAUSED"))) {
-                        out.print(Output.object("job", c.address().toString(), "state", "RUNNING",
-                                "workers", s.workers().size(), "worldSize", s.worldSize()),
-                                "job " + c.address().path() + ": resumed (" + s.workers().size() + " workers)");
-                        return ExitCodes.OK;
-                    }
-                    if (System.nanoTime() > deadline) {
-                        throw new CliException(ExitCodes.TIMED_OUT, "job " + c.address().path() + " did not resume "
-                                + "within " + Timeouts.format(wait) + ": " + describe(s));
-                    }
-                    TimeUnit.MILLISECONDS.sleep(50);
+        Integer run(JobClient c) throws Exception {
+            existing(c);
+            c.requestResume();
+            long deadline = System.nanoTime() + wait.toNanos();
+            while (true) {
+                JobClient.Status s = c.status();
+                if (s.workers().stream().noneMatch(w -> w.state().equals("PAUSED"))) {
+                    out.print(Output.object("job", c.address().toString(), "state", "RUNNING",
+                            "workers", s.workers().size(), "worldSize", s.worldSize()),
+                            "job " + c.address().path() + ": resumed (" + s.workers().size() + " workers)");
+                    return ExitCodes.OK;
                 }
+                if (System.nanoTime() > deadline) {
+                    throw new CliException(ExitCodes.TIMED_OUT, "job " + c.address().path() + " did not resume "
+                            + "within " + Timeouts.format(wait) + ": " + describe(s));
+                }
+                TimeUnit.MILLISECONDS.sleep(50);
             }
         }
     }
@@ -136,27 +151,25 @@ final class JobCommand implements Runnable {
                 "whole job committed a checkpoint of."})
     static final class Status extends Base {
         @Override
-        public Integer call() throws Exception {
-            try (JobClient c = connect()) {
-                JobClient.Status s = existing(c);
-                List<Object> workers = new ArrayList<>();
-                StringBuilder text = new StringBuilder();
-                for (JobClient.Worker w : s.workers()) {
-                    workers.add(Output.object("rank", w.rank(), "host", w.host(), "pid", w.pid(), "state", w.state(),
-                            "step", w.step()));
-                    text.append(String.format("rank %d  host %s  pid %d  %s  step %d%n", w.rank(), w.host(), w.pid(),
-                            w.state(), w.step()));
-                }
-                if (s.workers().size() < s.worldSize()) {
-                    text.append(s.worldSize() - s.workers().size()).append(" of ").append(s.worldSize())
-                            .append(" workers not registered").append(System.lineSeparator());
-                }
-                text.append("committed step ").append(s.committed().isPresent() ? s.committed().getAsLong() + "" : "none");
-                out.print(Output.object("job", c.address().toString(), "worldSize", s.worldSize(), "workers", workers,
-                        "committedStep", s.committed().isPresent() ? s.committed().getAsLong() : null),
-                        text.toString());
-                return ExitCodes.OK;
+        Integer run(JobClient c) throws Exception {
+            JobClient.Status s = existing(c);
+            List<Object> workers = new ArrayList<>();
+            StringBuilder text = new StringBuilder();
+            for (JobClient.Worker w : s.workers()) {
+                workers.add(Output.object("rank", w.rank(), "host", w.host(), "pid", w.pid(), "state", w.state(),
+                        "step", w.step()));
+                text.append(String.format("rank %d  host %s  pid %d  %s  step %d%n", w.rank(), w.host(), w.pid(),
+                        w.state(), w.step()));
             }
+            if (s.workers().size() < s.worldSize()) {
+                text.append(s.worldSize() - s.workers().size()).append(" of ").append(s.worldSize())
+                        .append(" workers not registered").append(System.lineSeparator());
+            }
+            text.append("committed step ").append(s.committed().isPresent() ? s.committed().getAsLong() + "" : "none");
+            out.print(Output.object("job", c.address().toString(), "worldSize", s.worldSize(), "workers", workers,
+                    "committedStep", s.committed().isPresent() ? s.committed().getAsLong() : null),
+                    text.toString());
+            return ExitCodes.OK;
         }
     }
 

@@ -33,7 +33,10 @@ final class StatusCommand extends JvmCommand {
                     "lastCheckpointStep", p.getLastCheckpointStep(),
                     "lastCheckpointPath", p.getLastCheckpointPath(),
                     "checkpointEverySteps", p.getCheckpointEverySteps(),
-                    "lastError", p.getLastError());
+                    "lastError", p.getLastError(),
+                    "job", p.getJob(),
+                    "jobRank", p.getJobRank(),
+                    "jobCommittedStep", p.getJobCommittedStep());
             out.print(json, text(json, pausedSince));
         }
         return ExitCodes.OK;
@@ -43,6 +46,10 @@ final class StatusCommand extends JvmCommand {
         long pauseAt = (long) s.get("pauseAtStep");
         String since = pausedSince < 0 ? "-"
                 : Instant.ofEpochMilli(pausedSince) + " (" + (System.currentTimeMillis() - pausedSince) / 1000 + " s ago)";
+        String job = (String) s.get("job");
+        String jobLines = job.isEmpty() ? "" : System.lineSeparator() + String.join(System.lineSeparator(),
+                line("job", job + " (rank " + s.get("jobRank") + ")"),
+                line("job committed", (long) s.get("jobCommittedStep") < 0 ? "-" : "step " + s.get("jobCommittedStep")));
         return String.join(System.lineSeparator(),
                 line("pid", s.get("pid")),
                 line("state", s.get("state") + ((boolean) s.get("beforeFirstStep")
@@ -60,7 +67,7 @@ final class StatusCommand extends JvmCommand {
                         : "step " + s.get("lastCheckpointStep") + ": " + s.get("lastCheckpointPath")),
                 line("checkpoint every", (long) s.get("checkpointEverySteps") <= 0 ? "-"
                         : s.get("checkpointEverySteps") + " steps"),
-                line("last error", ((String) s.get("lastError")).isEmpty() ? "-" : s.get("lastError")));
+                line("last error", ((String) s.get("lastError")).isEmpty() ? "-" : s.get("lastError"))) + jobLines;
     }
 
     private static String line(String label, Object value) {

@@ -88,9 +88,13 @@ public final class Checkpointer {
         this.writer = new CheckpointWriter(store, restorer, status, listener, timer);
     }
 
-    /** Keeps the checkpoint of {@code step} through retention (the job's newest commit); {@link CheckpointStore#pin}. */
+    /** Keeps the checkpoint of {@code step} through retention, for a job; {@link CheckpointStore#pin}. */
     public void pin(long step) {
         store.pin(step);
+    }
+
+    public void unpin(long step) {
+        store.unpin(step);
     }
 
     /** The newest checkpoint and the last attempt's outcome, as JMX shows them. */

@@ -1,6 +1,7 @@
 package dev.pauser.agent.cluster;
 
 import java.security.NoSuchAlgorithmException;
+import java.util.Collections;
 import java.util.List;
 import org.apache.curator.framework.api.ACLProvider;
 import org.apache.zookeeper.ZooDefs;
@@ -14,7 +15,8 @@ final class JobAcl implements ACLProvider {
 
     JobAcl(String userColonPassword) {
         try {
-            acl = List.of(new ACL(ZooDefs.Perms.ALL,
+            // not List.of: ZooKeeper asks the list whether it contains null, which List.of answers with an exception
+            acl = Collections.singletonList(new ACL(ZooDefs.Perms.ALL,
                     new Id("digest", DigestAuthenticationProvider.generateDigest(userColonPassword))));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("this JVM has no SHA-1 for ZooKeeper's digest ACLs: " + e, e);

@@ -49,6 +49,8 @@ final class JobAgreement {
     /** The epoch of a job stop this worker waits to see agreed; -1 for none. */
     private volatile long stopEpoch = -1;
     private volatile int stopStatus;
+    /** The agreed step this worker armed a pause at; -1 for none. */
+    private volatile long armedPause = -1;
 
     JobAgreement(CuratorFramework client, JobNodes nodes, JobWorker.Settings s, ScheduledExecutorService timer) {
         this.client = client;
@@ -120,7 +122,7 @@ final class JobAgreement {
                 Gate.pause();
                 break;
             case "resume":
-                Gate.pauseAtStep(-1);
+                withdrawArmedPause();
                 Gate.resume();
                 break;
             default:
@@ -149,7 +151,7 @@ final class JobAgreement {
         if (action.equals("resume")) {
             pendingEpoch = -1;
             liftHold();
-            Gate.pauseAtStep(-1);
+            withdrawArmedPause();
             Gate.resume();
             return;
         }
@@ -260,6 +262,7 @@ final class JobAgreement {
                 Gate.stopAtStep(step, () -> stopper.stop(reason, status));
             } else {
                 Gate.pauseAtStep(step);
+                armedPause = step;
             }
             if (paused) {
                 Gate.resume();
@@ -284,6 +287,15 @@ final class JobAgreement {
             } catch (Exception e) {
                 Log.debug(job + ": cannot clean " + parent + ": " + e);
             }
+        }
+    }
+
+    /** A resume withdraws the pause at an agreed step not reached yet, but not one the user set (pauseAtStep). */
+    private void withdrawArmedPause() {
+        long armed = armedPause;
+        armedPause = -1;
+        if (armed >= 0 && Gate.pauseAtStep() == armed) {
+            Gate.pauseAtStep(-1);
         }
     }
 

@@ -21,6 +21,15 @@ public final class JobClient implements AutoCloseable {
     public record Worker(int rank, String host, long pid, String state, long step) {
     }
 
+    /** A request ZooKeeper refused or could not answer; the message is one line with the fix. */
+    public static final class Failure extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        Failure(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
     /** The job at one moment. {@code worldSize} is -1 when no worker ever joined it. */
     public record Status(int worldSize, List<Worker> workers, OptionalLong committed) {
     }
@@ -35,12 +44,21 @@ public final class JobClient implements AutoCloseable {
         this.nodes = new JobNodes(address.path());
     }
 
-    /** @throws JobConnection.Unreachable when the ensemble does not answer within {@code timeout} */
-    public static JobClient connect(JobAddress address, Duration timeout) throws JobConnection.Unreachable {
-        return new JobClient(address, JobConnection.open(address, timeout, "pauser-zk"));
+    /**
+     * @param authFile the password file of the job's ZooKeeper user ({@code user:password}); null for none
+     * @throws JobConnection.Unreachable when the ensemble does not answer within {@code timeout}
+     * @throws IllegalArgumentException when the password file can't be used, in one line
+     */
+    public static JobClient connect(JobAddress address, Duration timeout, java.nio.file.Path authFile)
+            throws JobConnection.Unreachable {
+        return new JobClient(address, JobConnection.open(address, timeout, "pauser-zk", authFile));
     }
 
-    public Status status() throws Exception {
+    public Status status() throws Failure {
+        return call(this::readStatus);
+    }
+
+    private Status readStatus() throws Exception {
         int worldSize;
         try {
             worldSize = (int) JobNodes.longOf(JobNodes.parse(client.getData().forPath(nodes.world())), "worldSize", -1);
@@ -68,17 +86,21 @@ public final class JobClient implements AutoCloseable {
     }
 
     /** Asks every worker to pause at one agreed step; returns the request's epoch. */
-    public long requestPause() throws Exception {
-        return request("pause");
+    public long requestPause() throws Failure {
+        return call(() -> request("pause"));
     }
 
     /** Asks every worker to resume; returns the request's epoch. */
-    public long requestResume() throws Exception {
-        return request("resume");
+    public long requestResume() throws Failure {
+        return call(() -> request("resume"));
     }
 
     /** The step the workers agreed on for request {@code epoch}, once all have answered. */
-    public OptionalLong agreedStep(long epoch) throws Exception {
+    public OptionalLong agreedStep(long epoch) throws Failure {
+        return call(() -> readAgreedStep(epoch));
+    }
+
+    private OptionalLong readAgreedStep(long epoch) throws Exception {
         try {
             return OptionalLong.of(JobNodes.longOf(JobNodes.parse(client.getData().forPath(nodes.decided(epoch))),
                     "step", -1));
@@ -88,7 +110,11 @@ public final class JobClient implements AutoCloseable {
     }
 
     /** The ranks that have answered request {@code epoch}. */
-    public List<String> answered(long epoch) throws Exception {
+    public List<String> answered(long epoch) throws Failure {
+        return call(() -> readAnswered(epoch));
+    }
+
+    private List<String> readAnswered(long epoch) throws Exception {
         try {
             return client.getChildren().forPath(nodes.agree(epoch));
         } catch (KeeperException.NoNodeException none) {
@@ -122,6 +148,22 @@ public final class JobClient implements AutoCloseable {
             } catch (KeeperException.BadVersionException | KeeperException.NodeExistsException raced) {
                 // another request came first: ask again on top of it
             }
+        }
+    }
+
+    private <T> T call(java.util.concurrent.Callable<T> work) throws Failure {
+        try {
+            return work.call();
+        } catch (KeeperException.NoAuthException e) {
+            throw new Failure("ZooKeeper refused access to " + e.getPath() + " (its ACL): give this command the "
+                    + "password file the workers have (--zk-auth-file, or PAUSER_ZK_AUTH_FILE)", e);
+        } catch (KeeperException e) {
+            throw new Failure("ZooKeeper at " + address.connect() + " failed: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Failure("interrupted", e);
+        } catch (Exception e) {
+            throw new Failure("ZooKeeper at " + address.connect() + " failed: " + e, e);
         }
     }
 

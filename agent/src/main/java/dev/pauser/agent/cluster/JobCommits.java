@@ -39,6 +39,10 @@ final class JobCommits {
     private Checkpointer checkpointer;
     /** Written on {@code pauser-job}, read by JMX. */
     private volatile long newestCommitted = -1;
+    /** More recorded, uncommitted checkpoints than this is worth a warning: another worker is not keeping up. */
+    private static final int UNCOMMITTED_WARNING = 3;
+    /** Steps this worker recorded that no commit has settled yet; each pinned. */
+    private final java.util.TreeSet<Long> recorded = new java.util.TreeSet<>();
     /** Checkpoints written while ZooKeeper was away, by step: recorded when it is back. */
     private final Map<Long, Path> unrecorded = new java.util.TreeMap<>();
     /** The newest step refused for differing state, said once. */
@@ -100,7 +104,12 @@ final class JobCommits {
                 || record(e.getKey(), e.getValue()));
     }
 
+    /**
+     * Pinned before the record is made: once recorded the step may commit at any moment, and this worker must still
+     * have the checkpoint then. Unpinned when a newer step commits, or when the record can't be made.
+     */
     private boolean record(long step, Path checkpoint) {
+        checkpointer.pin(step);
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("checkpoint", checkpoint.getFileName().toString());
         m.put("schema", StateDigest.of(checkpoint));
@@ -113,8 +122,15 @@ final class JobCommits {
             } catch (KeeperException.NodeExistsException again) {
                 client.setData().forPath(nodes.prepared(step, s.rank()), data);
             }
+            recorded.add(step);
+            if (recorded.size() > UNCOMMITTED_WARNING) {
+                Log.warn(job + ": " + recorded.size() + " checkpoints of this worker recorded since the last job commit"
+                        + (newestCommitted >= 0 ? " (step " + newestCommitted + ")" : "") + " wait for the other workers"
+                        + " to record theirs, and are kept until then; is every worker running? (pauser job status)");
+            }
             return true;
         } catch (Exception e) {
+            checkpointer.unpin(step);
             Log.warn(job + ": cannot record this worker's checkpoint of step " + step
                     + " in ZooKeeper (" + e.getMessage() + "); the job checkpoint of step " + step
                     + " commits only once ZooKeeper is back and every worker has recorded it");
@@ -223,8 +239,20 @@ final class JobCommits {
     }
 
     private void committed(long step) {
+        long previous = newestCommitted;
         newestCommitted = step;
         checkpointer.pin(step);
+        if (previous >= 0) {
+            checkpointer.unpin(previous);
+        }
+        // records of older steps can't matter any more: the job resumes from this one or a newer one
+        for (java.util.Iterator<Long> it = recorded.headSet(step, true).iterator(); it.hasNext(); ) {
+            long older = it.next();
+            if (older != step) {
+                checkpointer.unpin(older);
+            }
+            it.remove();
+        }
         Log.info(job + ": job checkpoint of step " + step + " committed (all " + s.worldSize()
                 + " workers' checkpoints are durable)");
         try {

@@ -34,7 +34,8 @@ import org.apache.zookeeper.CreateMode;
  */
 public final class JobWorker implements PauseRequests.Router, JobView {
     /** The options of a worker. */
-    public record Settings(JobAddress address, int rank, int worldSize, Duration timeout, Path dir, int graceSeconds) {
+    public record Settings(JobAddress address, int rank, int worldSize, Duration timeout, Path dir, int graceSeconds,
+            Path authFile) {
     }
 
     /** The job refused this worker, or could not be reached at start; the message is one line with the fix. */
@@ -60,6 +61,8 @@ public final class JobWorker implements PauseRequests.Router, JobView {
     private volatile CuratorCache cache;
     private volatile long lastReportedStep = -1;
     private final java.util.concurrent.atomic.AtomicBoolean finished = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Set as the worker leaves the job: nothing more is posted to {@code pauser-job}. */
+    private volatile boolean left;
     private volatile GateState lastReportedState;
 
     private JobWorker(Settings settings, CuratorFramework client) {
@@ -80,7 +83,9 @@ public final class JobWorker implements PauseRequests.Router, JobView {
     public static JobWorker join(Settings s) throws Refused {
         CuratorFramework client;
         try {
-            client = JobConnection.open(s.address(), s.timeout(), "pauser-zk");
+            client = JobConnection.open(s.address(), s.timeout(), "pauser-zk", s.authFile());
+        } catch (IllegalArgumentException e) {
+            throw new Refused("pauser: job " + s.address() + ": " + e.getMessage());
         } catch (JobConnection.Unreachable e) {
             throw new Refused("pauser: job " + s.address() + ": " + e.getMessage() + " (a worker needs the job's "
                     + "committed step before it starts; raise jobTimeout= to wait longer)");
@@ -123,12 +128,12 @@ public final class JobWorker implements PauseRequests.Router, JobView {
         client.getConnectionStateListenable().addListener((c, state) -> connectionChanged(state));
         agreement.startAfter(currentEpoch());
         cache = CuratorCache.build(client, nodes.job());
-        cache.listenable().addListener((type, before, after) -> jobThread.execute(this::lookAgain));
+        cache.listenable().addListener((type, before, after) -> post(this::lookAgain));
         cache.start();
-        Gate.addListener((from, to, step, millis) -> jobThread.execute(this::report));
+        Gate.addListener((from, to, step, millis) -> post(this::report));
         timer.scheduleWithFixedDelay(() -> {
             if (Gate.steps() != lastReportedStep) {
-                jobThread.execute(this::report);
+                post(this::report);
             }
         }, 1, 1, TimeUnit.SECONDS);
         PauseRequests.routeTo(this);
@@ -139,7 +144,7 @@ public final class JobWorker implements PauseRequests.Router, JobView {
     /** A checkpoint of this worker ended (on the thread that wrote it): phase one of its job checkpoint. */
     public void checkpointed(CheckpointResult result) {
         if (result.ok() && !result.path().isEmpty()) {
-            jobThread.execute(() -> {
+            post(() -> {
                 commits.prepared(result.step(), Path.of(result.path()));
                 lookAgain();
             });
@@ -148,12 +153,12 @@ public final class JobWorker implements PauseRequests.Router, JobView {
 
     @Override
     public void pause(String source) {
-        jobThread.execute(() -> agreement.request("pause", source, 0));
+        post(() -> agreement.request("pause", source, 0));
     }
 
     @Override
     public void resume(String source) {
-        jobThread.execute(() -> agreement.request("resume", source, 0));
+        post(() -> agreement.request("resume", source, 0));
     }
 
     /**
@@ -161,7 +166,7 @@ public final class JobWorker implements PauseRequests.Router, JobView {
      * step and exits with {@code exitStatus}. Falls back to stopping this worker alone when the job can't agree in time.
      */
     public void stop(String reason, int exitStatus) {
-        jobThread.execute(() -> agreement.request("stop", reason, exitStatus));
+        post(() -> agreement.request("stop", reason, exitStatus));
     }
 
     /**
@@ -260,8 +265,8 @@ public final class JobWorker implements PauseRequests.Router, JobView {
             case RECONNECTED:
                 Log.info("job " + settings.address().path() + ": ZooKeeper is back; rank " + settings.rank()
                         + " registers again");
-                jobThread.execute(this::report);
-                jobThread.execute(() -> {
+                post(this::report);
+                post(() -> {
                     commits.recordMissed();
                     lookAgain();
                 });
@@ -301,7 +306,20 @@ public final class JobWorker implements PauseRequests.Router, JobView {
         return JobNodes.json(m);
     }
 
+    /** Runs {@code work} on {@code pauser-job}, in order; dropped once the worker has left the job. */
+    private void post(Runnable work) {
+        if (!left) {
+            try {
+                jobThread.execute(work);
+            } catch (java.util.concurrent.RejectedExecutionException leaving) {
+                // the JVM exits: nothing more to tell the job
+            }
+        }
+    }
+
     private void close() {
+        left = true;
+        jobThread.shutdown();
         try {
             if (cache != null) {
                 cache.close();

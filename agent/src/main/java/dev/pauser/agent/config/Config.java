@@ -110,6 +110,17 @@ public final class Config {
     private static final Option<Integer> WORLD_SIZE =
             new Option<>("worldSize", "", "the number of worker JVMs in the job, 1 or more (needed with cluster)",
                     v -> v.isEmpty() ? -1 : parseInt(v, 1));
+    private static final Option<Path> ZK_AUTH_FILE = new Option<>("zkAuthFile", "",
+            "a readable file holding user:password for ZooKeeper (empty: none)", v -> {
+                if (v.isBlank()) {
+                    return null;
+                }
+                Path p = Paths.get(v);
+                if (!java.nio.file.Files.isReadable(p) || java.nio.file.Files.isDirectory(p)) {
+                    throw new IllegalArgumentException();
+                }
+                return p;
+            });
     private static final Option<Duration> JOB_TIMEOUT = new Option<>("jobTimeout", "30s",
             "a duration such as 30s or 2m", Config::parseDuration);
 
@@ -118,7 +129,7 @@ public final class Config {
     static {
         for (Option<?> o : new Option<?>[] {DIR, ON_SIGNAL, GRACE_SECONDS, PAUSE_AT_STEP, STOP_AT_STEP, LOG, EVERY, INTERVAL, KEEP,
             KEEP_EVERY, RESUME, ON_MISMATCH, ASYNC, CHECKPOINT_ON_PAUSE, RELEASE_GPU_ON_PAUSE, STEP, STATE, CONFIG, CLUSTER, RANK,
-            WORLD_SIZE, JOB_TIMEOUT}) {
+            WORLD_SIZE, JOB_TIMEOUT, ZK_AUTH_FILE}) {
             OPTIONS.put(o.key, o);
         }
     }
@@ -317,6 +328,11 @@ public final class Config {
     /** The number of workers in the job; -1 without {@code cluster}. */
     public int worldSize() {
         return get(WORLD_SIZE);
+    }
+
+    /** The file holding the ZooKeeper digest user of the job's nodes; null for none. */
+    public Path zkAuthFile() {
+        return get(ZK_AUTH_FILE);
     }
 
     /** How long a worker waits for ZooKeeper and for its peers in job operations. */

@@ -88,8 +88,8 @@ public final class CheckpointStore implements Closeable {
     private final CheckpointCommit protocol;
     private final List<String> openReport;
     private final Set<Long> protectedSteps = new HashSet<>();
-    /** The step {@link #pin} keeps, -1 for none. Guarded by this. */
-    private long pinnedStep = -1;
+    /** The steps {@link #pin} keeps. Guarded by this. */
+    private final Set<Long> pinnedSteps = new HashSet<>();
 
     private CheckpointStore(Path root, Options options, DirectoryLock lock, List<String> report) {
         this.root = root;
@@ -182,12 +182,17 @@ public final class CheckpointStore implements Closeable {
     }
 
     /**
-     * Keeps the checkpoint of {@code step} out of retention, whatever is written after it, until another step is pinned:
-     * the newest checkpoint a job of several workers committed, which every worker must still have when the job resumes
-     * (newer ones of this worker may never commit). Any thread.
+     * Keeps the checkpoint of {@code step} out of retention, whatever is written after it, until {@link #unpin}: for a
+     * job of several workers, its newest committed checkpoint, which every worker must still have when the job resumes,
+     * and those this worker told the job of, which may commit at any moment. Any thread.
      */
     public synchronized void pin(long step) {
-        pinnedStep = step;
+        pinnedSteps.add(step);
+    }
+
+    /** Lets retention have the checkpoint of {@code step} again. Any thread. */
+    public synchronized void unpin(long step) {
+        pinnedSteps.remove(step);
     }
 
     /** Checkpoint directories under the root, newest (highest step) first. Only names {@code ckpt-<digits>}. */
@@ -330,9 +335,7 @@ public final class CheckpointStore implements Closeable {
         try {
             Set<Long> always = new HashSet<>(protectedSteps);
             always.add(committed);
-            if (pinnedStep >= 0) {
-                always.add(pinnedStep);
-            }
+            always.addAll(pinnedSteps);
             doomed = options.retention().toDelete(list(root), always);
         } catch (IOException e) {
             problems.add(root + ": cannot list checkpoints for retention: " + e);

@@ -98,7 +98,7 @@ class ConfigTest {
         ConfigException e = assertThrows(ConfigException.class, () -> Config.load("bogus=1", props(), Map.of()));
         assertEquals("pauser: unknown option 'bogus' (agent argument); known options: dir, onSignal, graceSeconds, "
                 + "pauseAtStep, stopAtStep, log, every, interval, keep, keepEvery, resume, onMismatch, async, checkpointOnPause, "
-                + "releaseGpuOnPause, step, state, config, cluster, rank, worldSize, jobTimeout", e.getMessage());
+                + "releaseGpuOnPause, step, state, config, cluster, rank, worldSize, jobTimeout, zkAuthFile", e.getMessage());
         e = assertThrows(ConfigException.class, () -> Config.load(null, props("pauser.pauseAt", "3"), Map.of()));
         assertTrue(e.getMessage().contains("'pauseAt' (system property -Dpauser.pauseAt)"), e.getMessage());
         e = assertThrows(ConfigException.class, () -> Config.load(null, props(), Map.of("PAUSER_GRACE", "3")));
