@@ -27,6 +27,7 @@ import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import javax.management.InstanceNotFoundException;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
@@ -126,6 +127,7 @@ class ClusterIT {
             }
             if (cli) {
                 assertEquals(printed, step, "the step job pause printed" + job.describe());
+                awaitStatus(job, step);
                 CliIT.Result r = CliIT.pauser("job", "resume", job.address());
                 assertEquals(0, r.exit(), r + job.describe());
                 assertEquals("job " + job.path + ": resumed (3 workers)", r.out().strip(), r.toString());
@@ -279,6 +281,29 @@ class ClusterIT {
         });
         jobPauseAndResume(job, mx);
         assertEquals(reference(), job.results());
+    }
+
+    /**
+     * {@code pauser job status} shows every worker (its pid) PAUSED at {@code step}; asked again until it does, as each
+     * worker's registration follows its state change from its own thread.
+     */
+    private void awaitStatus(Job job, long step) throws Exception {
+        List<String> expected = new ArrayList<>();
+        for (int r = 0; r < WORLD; r++) {
+            expected.add("rank " + r + "  host \\S+  pid " + job.workers[r].pid() + "  PAUSED  step " + step);
+        }
+        await(job, "job status showing every worker PAUSED at step " + step, () -> {
+            CliIT.Result status;
+            try {
+                status = CliIT.pauser("job", "status", job.address());
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+            List<String> lines = List.of(status.out().strip().split("\\R"));
+            return status.exit() == 0 && lines.size() == WORLD + 1
+                    && lines.get(WORLD).matches("committed step (\\d+|none)")
+                    && IntStream.range(0, WORLD).allMatch(r -> lines.get(r).matches(expected.get(r)));
+        });
     }
 
     /** {@code pauser job pause}, every worker paused at the step it printed, {@code pauser job resume}, steps move. */
