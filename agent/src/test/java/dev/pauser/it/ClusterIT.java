@@ -51,8 +51,8 @@ import org.junit.jupiter.api.io.TempDir;
  * program's own answer, which a run paused, killed and resumed under Pauser must reproduce bit for bit (a reference
  * taken with the agent could share a fault with the runs it checks).
  *
- * <p>The workers sleep 2-5 ms per step while the test acts (so a few hundred steps per second) and run to their end at
- * full speed once it deletes their {@code --delay-while} file.
+ * <p>While a test acts, its workers sleep 2-5 ms per step (a few hundred steps per second; one test runs them at full
+ * speed throughout) and run to their end at full speed once it deletes their {@code --delay-while} file.
  */
 class ClusterIT {
     private static final int WORLD = 3;
@@ -116,12 +116,11 @@ class ClusterIT {
             } else {
                 mx[cycle % WORLD].pause();
             }
-            int c = cycle;
             await(job, "cycle " + cycle + ": every worker PAUSED", () -> Arrays.stream(mx)
                     .allMatch(b -> "PAUSED".equals(b.getState())));
             long step = mx[0].getStep();
             for (int r = 0; r < WORLD; r++) {
-                assertEquals(step, mx[r].getStep(), "cycle " + c + ": rank " + r + " paused at another step than "
+                assertEquals(step, mx[r].getStep(), "cycle " + cycle + ": rank " + r + " paused at another step than "
                         + "rank 0" + job.describe());
                 assertTrue(mx[r].isPaused());
             }
