@@ -265,7 +265,7 @@ public final class AgentWiring {
             }
             JobWorker worker = job.get();
             if (worker != null) {
-                worker.checkpointed(result);
+                worker.checkpointed(result, reason);
             }
         };
         Runnable afterExit = () -> {

@@ -61,6 +61,7 @@ public final class Checkpointer {
     private final CheckpointCapture capture;
     private final CheckpointWriter writer;
     private volatile long everySteps;
+    private volatile boolean exactEverySteps;
     private final CheckpointStore store;
 
     // Coordination, guarded by this.
@@ -129,9 +130,33 @@ public final class Checkpointer {
             return;
         }
         Gate.setStepAlarm((fromStep / n + 1) * n, reached -> {
+            if (exactEverySteps) {
+                awaitNoWriteInFlight();
+            }
             request("every " + n + " steps", true);
             arm(reached);
         });
+    }
+
+    /**
+     * Every-N checkpoints are taken exactly at their step, never later: a worker of a job of several JVMs commits a job
+     * checkpoint of a step only when every worker has one of that step. The step's thread then waits, at that step,
+     * for the previous checkpoint's write to end instead of training on while it ends (as it does alone).
+     */
+    public void setExactEverySteps(boolean exact) {
+        exactEverySteps = exact;
+    }
+
+    /** On the training thread, at the exit of an every-N step (outside its step): until no write is in flight. */
+    private synchronized void awaitNoWriteInFlight() {
+        while (writeInFlight && !disabled) {
+            try {
+                wait();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // the app's interrupt: keep it, and take the checkpoint later
+                return;
+            }
+        }
     }
 
     /** Checkpoint at this wall-clock interval, when a step has completed since the last durable checkpoint. */

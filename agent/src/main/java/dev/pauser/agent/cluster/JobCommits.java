@@ -110,6 +110,12 @@ final class JobCommits {
      */
     private boolean record(long step, Path checkpoint) {
         checkpointer.pin(step);
+        if (!Files.isDirectory(checkpoint)) {
+            // retention took it before the pin: it can't be part of a job checkpoint any more
+            checkpointer.unpin(step);
+            Log.debug(job + ": " + checkpoint + " is gone; not recorded");
+            return true;
+        }
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("checkpoint", checkpoint.getFileName().toString());
         m.put("schema", StateDigest.of(checkpoint));

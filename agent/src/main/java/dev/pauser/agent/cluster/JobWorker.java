@@ -61,6 +61,7 @@ public final class JobWorker implements PauseRequests.Router, JobView {
     private volatile CuratorCache cache;
     private volatile long lastReportedStep = -1;
     private final java.util.concurrent.atomic.AtomicBoolean finished = new java.util.concurrent.atomic.AtomicBoolean();
+    private final java.util.concurrent.atomic.AtomicBoolean lookQueued = new java.util.concurrent.atomic.AtomicBoolean();
     /** Set as the worker leaves the job: nothing more is posted to {@code pauser-job}. */
     private volatile boolean left;
     private volatile GateState lastReportedState;
@@ -119,6 +120,7 @@ public final class JobWorker implements PauseRequests.Router, JobView {
      */
     public void start(Checkpointer checkpointer, Stopper stopper, long resumedFrom) {
         commits.start(checkpointer, resumedFrom);
+        checkpointer.setExactEverySteps(true);
         agreement.setStopper(stopper);
         stopper.routeTo(this::stop);
         stopper.addHook(this::finish);
@@ -128,7 +130,15 @@ public final class JobWorker implements PauseRequests.Router, JobView {
         client.getConnectionStateListenable().addListener((c, state) -> connectionChanged(state));
         agreement.startAfter(currentEpoch());
         cache = CuratorCache.build(client, nodes.job());
-        cache.listenable().addListener((type, before, after) -> post(this::lookAgain));
+        cache.listenable().addListener((type, before, after) -> {
+            // one look covers every change before it: at most one waits in the queue
+            if (lookQueued.compareAndSet(false, true)) {
+                post(() -> {
+                    lookQueued.set(false);
+                    lookAgain();
+                });
+            }
+        });
         cache.start();
         Gate.addListener((from, to, step, millis) -> post(this::report));
         timer.scheduleWithFixedDelay(() -> {
@@ -141,9 +151,15 @@ public final class JobWorker implements PauseRequests.Router, JobView {
                 + " registered");
     }
 
-    /** A checkpoint of this worker ended (on the thread that wrote it): phase one of its job checkpoint. */
-    public void checkpointed(CheckpointResult result) {
-        if (result.ok() && !result.path().isEmpty()) {
+    /**
+     * A checkpoint of this worker ended (on the thread that wrote it): phase one of its job checkpoint, for those every
+     * worker takes at the same step ({@code every}, pause, stop, the end of the run). One asked of this worker alone (an
+     * interval, {@code pauser checkpoint}) is its own.
+     */
+    public void checkpointed(CheckpointResult result, String reason) {
+        boolean everyWorker = reason.startsWith("every ") || reason.equals("pause") || reason.equals("stop")
+                || reason.equals("exit");
+        if (everyWorker && result.ok() && !result.path().isEmpty()) {
             post(() -> {
                 commits.prepared(result.step(), Path.of(result.path()));
                 lookAgain();
