@@ -39,10 +39,10 @@ final class JobCommits {
     private Checkpointer checkpointer;
     /** Written on {@code pauser-job}, read by JMX. */
     private volatile long newestCommitted = -1;
-    /** More recorded, uncommitted checkpoints than this is worth a warning: another worker is not keeping up. */
-    private static final int UNCOMMITTED_WARNING = 3;
-    /** Steps this worker recorded that no commit has settled yet; each pinned. */
-    private final java.util.TreeSet<Long> recorded = new java.util.TreeSet<>();
+    /** Steps this worker recorded that no commit has settled yet (each pinned), with when (System.nanoTime). */
+    private final java.util.TreeMap<Long, Long> recorded = new java.util.TreeMap<>();
+    /** Said that records wait longer than jobTimeout; said again only after a commit. */
+    private boolean saidWaiting;
     /** Checkpoints written while ZooKeeper was away, by step: recorded when it is back. */
     private final Map<Long, Path> unrecorded = new java.util.TreeMap<>();
     /** The newest step refused for differing state, said once. */
@@ -128,11 +128,15 @@ final class JobCommits {
             } catch (KeeperException.NodeExistsException again) {
                 client.setData().forPath(nodes.prepared(step, s.rank()), data);
             }
-            recorded.add(step);
-            if (recorded.size() > UNCOMMITTED_WARNING) {
-                Log.warn(job + ": " + recorded.size() + " checkpoints of this worker recorded since the last job commit"
-                        + (newestCommitted >= 0 ? " (step " + newestCommitted + ")" : "") + " wait for the other workers"
-                        + " to record theirs, and are kept until then; is every worker running? (pauser job status)");
+            long now = System.nanoTime();
+            recorded.put(step, now);
+            long oldest = recorded.firstEntry().getValue();
+            if (!saidWaiting && now - oldest > s.timeout().toNanos()) {
+                saidWaiting = true;
+                Log.warn(job + ": this worker's checkpoints since step " + recorded.firstKey() + " (" + recorded.size()
+                        + ") have waited over jobTimeout=" + s.timeout().toSeconds() + "s for the other workers to record"
+                        + " theirs, and are kept until then; is every worker running and checkpointing at the same"
+                        + " steps? (pauser job status)");
             }
             return true;
         } catch (Exception e) {
@@ -252,13 +256,14 @@ final class JobCommits {
             checkpointer.unpin(previous);
         }
         // records of older steps can't matter any more: the job resumes from this one or a newer one
-        for (java.util.Iterator<Long> it = recorded.headSet(step, true).iterator(); it.hasNext(); ) {
+        for (java.util.Iterator<Long> it = recorded.headMap(step, true).keySet().iterator(); it.hasNext(); ) {
             long older = it.next();
             if (older != step) {
                 checkpointer.unpin(older);
             }
             it.remove();
         }
+        saidWaiting = false;
         Log.info(job + ": job checkpoint of step " + step + " committed (all " + s.worldSize()
                 + " workers' checkpoints are durable)");
         try {
