@@ -98,6 +98,11 @@ public final class Checkpointer {
         store.unpin(step);
     }
 
+    /** Applies retention now (after unpinning); {@link CheckpointStore#retainNow}. Any thread. */
+    public void retainNow() {
+        store.retainNow().forEach(Log::warn);
+    }
+
     /** The newest checkpoint and the last attempt's outcome, as JMX shows them. */
     public CheckpointStatus status() {
         return status;

@@ -10,7 +10,6 @@ import java.util.OptionalLong;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.data.Stat;
 
@@ -132,8 +131,8 @@ final class JobAgreement {
     }
 
     /** On {@code pauser-job}: acts on a new request, and on the agreed step once all promises are in. */
-    void lookAgain(CuratorCache cache) {
-        byte[] control = JobNodes.data(cache, nodes.control());
+    void lookAgain(JobTree tree) {
+        byte[] control = tree.data(nodes.control());
         if (control != null) {
             Map<String, Object> c = JobNodes.parse(control);
             long epoch = JobNodes.longOf(c, "epoch", 0);
@@ -143,7 +142,7 @@ final class JobAgreement {
             }
         }
         if (pendingEpoch >= 0) {
-            decide(cache);
+            decide(tree);
         }
     }
 
@@ -197,14 +196,14 @@ final class JobAgreement {
         }
     }
 
-    private void decide(CuratorCache cache) {
+    private void decide(JobTree tree) {
         long epoch = pendingEpoch;
-        byte[] decided = JobNodes.data(cache, nodes.decided(epoch));
+        byte[] decided = tree.data(nodes.decided(epoch));
         long agreed;
         if (decided != null) {
             agreed = JobNodes.longOf(JobNodes.parse(decided), "step", -1);
         } else {
-            Map<String, byte[]> promises = JobNodes.children(cache, nodes.agree(epoch));
+            Map<String, byte[]> promises = tree.children(nodes.agree(epoch));
             long max = -1;
             int ranks = 0;
             for (Map.Entry<String, byte[]> p : promises.entrySet()) {

@@ -11,12 +11,13 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.recipes.cache.CuratorCache;
+import org.apache.curator.framework.api.transaction.CuratorOp;
 import org.apache.zookeeper.KeeperException;
 
 /**
@@ -149,24 +150,24 @@ final class JobCommits {
     }
 
     /** Phase two for every step all ranks recorded, then what a new commit means to this worker. */
-    void lookAgain(CuratorCache cache) {
-        for (String name : JobNodes.children(cache, nodes.checkpoints()).keySet()) {
+    void lookAgain(JobTree tree) {
+        for (String name : tree.children(nodes.checkpoints()).keySet()) {
             OptionalLong step = JobNodes.number(name);
             if (step.isEmpty() || step.getAsLong() <= newestCommitted
-                    || JobNodes.data(cache, nodes.committed(step.getAsLong())) != null) {
+                    || tree.data(nodes.committed(step.getAsLong())) != null) {
                 continue;
             }
-            Map<String, byte[]> records = JobNodes.children(cache, nodes.checkpoints(step.getAsLong()));
+            Map<String, byte[]> records = tree.children(nodes.checkpoints(step.getAsLong()));
             if (allRanks(records.keySet(), s.worldSize()) && sameState(step.getAsLong(), records)) {
                 commit(client, nodes, s, step.getAsLong());
             }
         }
         long newest = -1;
-        for (String name : JobNodes.children(cache, nodes.committed()).keySet()) {
+        for (String name : tree.children(nodes.committed()).keySet()) {
             newest = Math.max(newest, JobNodes.number(name).orElse(-1));
         }
         if (newest > newestCommitted) {
-            committed(newest);
+            committed(newest, tree);
         }
     }
 
@@ -248,7 +249,7 @@ final class JobCommits {
         }
     }
 
-    private void committed(long step) {
+    private void committed(long step, JobTree tree) {
         long previous = newestCommitted;
         newestCommitted = step;
         checkpointer.pin(step);
@@ -264,6 +265,7 @@ final class JobCommits {
             it.remove();
         }
         saidWaiting = false;
+        checkpointer.retainNow(); // what the commit unpinned goes now, not at the next checkpoint
         Log.info(job + ": job checkpoint of step " + step + " committed (all " + s.worldSize()
                 + " workers' checkpoints are durable)");
         try {
@@ -273,7 +275,7 @@ final class JobCommits {
                     + " (ZooKeeper holds the commit all the same)");
         }
         if (s.rank() == 0) {
-            forgetRecordsUpTo(step);
+            forgetRecordsUpTo(step, tree);
         }
     }
 
@@ -300,21 +302,34 @@ final class JobCommits {
     }
 
     /** The records of steps up to a commit are of no more use; the three newest commits stay for people to read. */
-    private void forgetRecordsUpTo(long step) {
+    private void forgetRecordsUpTo(long step, JobTree tree) {
         try {
-            for (String name : client.getChildren().forPath(nodes.checkpoints())) {
-                if (JobNodes.number(name).orElse(Long.MAX_VALUE) <= step) {
-                    client.delete().deletingChildrenIfNeeded().forPath(nodes.checkpoints() + "/" + name);
-                }
-            }
-            List<Long> commits = client.getChildren().forPath(nodes.committed()).stream()
-                    .map(JobNodes::number).filter(OptionalLong::isPresent).map(OptionalLong::getAsLong)
-                    .sorted(java.util.Comparator.reverseOrder()).toList();
-            for (int i = 3; i < commits.size(); i++) {
-                client.delete().forPath(nodes.committed(commits.get(i)));
-            }
+            forget(step, tree);
         } catch (Exception e) {
-            Log.debug(job + ": cannot clean old job checkpoint records: " + e);
+            // all or nothing: a record made meanwhile leaves its step for the next commit's cleaning
+            Log.debug(job + ": old job checkpoint records stay until the next commit: " + e);
+        }
+    }
+
+    private void forget(long step, JobTree tree) throws Exception {
+        List<CuratorOp> ops = new ArrayList<>();
+        for (String name : tree.children(nodes.checkpoints()).keySet()) {
+            if (JobNodes.number(name).orElse(Long.MAX_VALUE) <= step) {
+                String parent = nodes.checkpoints() + "/" + name;
+                for (String rank : tree.children(parent).keySet()) {
+                    ops.add(client.transactionOp().delete().forPath(parent + "/" + rank));
+                }
+                ops.add(client.transactionOp().delete().forPath(parent));
+            }
+        }
+        List<Long> commits = tree.children(nodes.committed()).keySet().stream()
+                .map(JobNodes::number).filter(OptionalLong::isPresent).map(OptionalLong::getAsLong)
+                .sorted(java.util.Comparator.reverseOrder()).toList();
+        for (int i = 3; i < commits.size(); i++) {
+            ops.add(client.transactionOp().delete().forPath(nodes.committed(commits.get(i))));
+        }
+        if (!ops.isEmpty()) {
+            client.transaction().forOperations(ops); // one round trip
         }
     }
 }

@@ -6,10 +6,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.util.Map;
 import java.util.OptionalLong;
-import java.util.TreeMap;
-import org.apache.curator.framework.recipes.cache.ChildData;
-import org.apache.curator.framework.recipes.cache.CuratorCache;
-import org.apache.curator.utils.ZKPaths;
 
 /**
  * The ZooKeeper nodes of one job, under its path J, and their JSON data:
@@ -99,23 +95,6 @@ final class JobNodes {
             return OptionalLong.empty();
         }
         return OptionalLong.of(Long.parseLong(name));
-    }
-
-    /** The children of {@code parent} the cache holds, by name, with their data (empty arrays for none). */
-    static Map<String, byte[]> children(CuratorCache cache, String parent) {
-        Map<String, byte[]> m = new TreeMap<>();
-        cache.stream().filter(c -> ZKPaths.getPathAndNode(c.getPath()).getPath().equals(parent))
-                .forEach(c -> m.put(ZKPaths.getNodeFromPath(c.getPath()), dataOf(c)));
-        return m;
-    }
-
-    /** The data of the node at {@code path} in the cache; null when the cache has no such node. */
-    static byte[] data(CuratorCache cache, String path) {
-        return cache.get(path).map(JobNodes::dataOf).orElse(null);
-    }
-
-    private static byte[] dataOf(ChildData c) {
-        return c.getData() == null ? new byte[0] : c.getData();
     }
 
     static byte[] json(Map<String, ?> data) {

@@ -239,7 +239,7 @@ public final class JobWorker implements PauseRequests.Router, JobView {
         if (c == null) {
             return new String[0];
         }
-        return JobNodes.children(c, nodes.workers()).values().stream().map(JobNodes::parse)
+        return JobTree.of(c).children(nodes.workers()).values().stream().map(JobNodes::parse)
                 .map(w -> "rank " + JobNodes.textOf(w, "rank") + " host " + JobNodes.textOf(w, "host") + " pid "
                         + JobNodes.textOf(w, "pid") + " " + JobNodes.textOf(w, "state") + " step "
                         + JobNodes.textOf(w, "step"))
@@ -254,8 +254,9 @@ public final class JobWorker implements PauseRequests.Router, JobView {
     /** On {@code pauser-job}: the job's nodes changed, or this worker did something; see what that calls for. */
     private void lookAgain() {
         try {
-            agreement.lookAgain(cache);
-            commits.lookAgain(cache);
+            JobTree tree = JobTree.of(cache);
+            agreement.lookAgain(tree);
+            commits.lookAgain(tree);
         } catch (RuntimeException e) {
             Log.warn("job " + settings.address().path() + ": " + e);
         }

@@ -330,6 +330,25 @@ public final class CheckpointStore implements Closeable {
                 List.copyOf(warnings));
     }
 
+    /**
+     * Applies retention now rather than at the next commit, as after {@link #unpin}: the newest checkpoint stays.
+     * Returns a line per checkpoint that could not be deleted. Any thread.
+     */
+    public synchronized List<String> retainNow() {
+        List<String> problems = new ArrayList<>();
+        List<Path> all;
+        try {
+            all = list(root);
+        } catch (IOException e) {
+            return List.of(root + ": cannot list checkpoints for retention: " + e);
+        }
+        if (!all.isEmpty()) {
+            long newest = CheckpointNames.parseStep(all.get(0).getFileName().toString()).getAsLong();
+            applyRetention(newest, new ArrayList<>(), problems);
+        }
+        return problems;
+    }
+
     private void applyRetention(long committed, List<Path> deleted, List<String> problems) {
         List<Path> doomed;
         try {
