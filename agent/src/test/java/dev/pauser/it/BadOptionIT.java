@@ -14,7 +14,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 class BadOptionIT {
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
-        "bogus=1|-|pauser: unknown option 'bogus' (agent argument); known options: dir, onSignal, graceSeconds, pauseAtStep, stopAtStep, log, every, interval, keep, keepEvery, resume, onMismatch, async, checkpointOnPause, releaseGpuOnPause, step, state, config",
+        "bogus=1|-|pauser: unknown option 'bogus' (agent argument); known options: dir, onSignal, graceSeconds, pauseAtStep, stopAtStep, log, every, interval, keep, keepEvery, resume, onMismatch, async, checkpointOnPause, releaseGpuOnPause, step, state, config, cluster, rank, worldSize, jobTimeout, zkAuthFile",
         "graceSeconds=soon|-|pauser: bad value 'soon' for option graceSeconds (agent argument): expected a whole number of seconds, 0 or more",
         "-|-Dpauser.onSignal=maybe|pauser: bad value 'maybe' for option onSignal (system property -Dpauser.onSignal): expected stop or exit",
     })
