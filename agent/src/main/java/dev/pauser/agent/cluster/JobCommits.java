@@ -213,14 +213,18 @@ final class JobCommits {
             if (step.isEmpty() || client.checkExists().forPath(nodes.committed(step.getAsLong())) != null) {
                 continue;
             }
-            List<String> ranks = client.getChildren().forPath(nodes.checkpoints(step.getAsLong()));
-            java.util.Set<String> states = new java.util.HashSet<>();
-            for (String rank : ranks) {
-                states.add(JobNodes.textOf(JobNodes.parse(client.getData().forPath(
-                        nodes.checkpoints(step.getAsLong()) + "/" + rank)), "schema"));
-            }
-            if (allRanks(ranks, s.worldSize()) && states.size() == 1) {
-                commit(client, nodes, s, step.getAsLong());
+            try {
+                List<String> ranks = client.getChildren().forPath(nodes.checkpoints(step.getAsLong()));
+                java.util.Set<String> states = new java.util.HashSet<>();
+                for (String rank : ranks) {
+                    states.add(JobNodes.textOf(JobNodes.parse(client.getData().forPath(
+                            nodes.checkpoints(step.getAsLong()) + "/" + rank)), "schema"));
+                }
+                if (allRanks(ranks, s.worldSize()) && states.size() == 1) {
+                    commit(client, nodes, s, step.getAsLong());
+                }
+            } catch (KeeperException.NoNodeException cleanedMeanwhile) {
+                // another worker, already running, committed past this step and removed its records
             }
         }
     }
